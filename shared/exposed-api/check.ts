@@ -1,0 +1,25 @@
+import { checkSchema } from './check-schema.ts';
+import { checkRules } from './rules.ts';
+import { normalise } from './normalise.ts';
+import type { ExposedApiObjectT } from './schema.ts';
+import type { ExposedApi } from './model.ts';
+import type { Findings } from './problems.ts';
+
+export interface CheckResult extends Findings {
+  /** Present when there are no problems. */
+  readonly model?: ExposedApi;
+}
+
+/**
+ * Every local check of one ExposedAPI object: the schema and the rules, all
+ * problems at once. No I/O: the OpenAPI document and path uniqueness are
+ * checked by the callers that have the means to.
+ */
+export function checkExposedApi(object: unknown): CheckResult {
+  const schemaProblems = checkSchema(object);
+  const broken = (field: string): boolean => schemaProblems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
+  const rules = checkRules(object, broken);
+  const problems = [...schemaProblems, ...rules.problems].sort((a, b) => a.field.localeCompare(b.field));
+  if (problems.length > 0) return { problems, warnings: rules.warnings };
+  return { problems, warnings: rules.warnings, model: normalise(object as ExposedApiObjectT) };
+}
