@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { createLogger } from '../shared/log.ts';
+import { loadWebhookConfig } from '../webhook/config.ts';
+import { createSpecChecker } from '../webhook/openapi/spec-checker.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { validateFiles } from './validate-command.ts';
+
+const USAGE = `usage: apim-operator validate FILE...   check ExposedAPI resources (YAML or JSON, multi-document) as the admission webhook does
+       apim-operator render FILE          print the APIM policy XML the reconciler writes for an ExposedAPI`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...files] = argv;
+  if (command === 'validate' && files.length > 0) {
+    const config = loadWebhookConfig(process.env);
+    // Logs go to stderr at warn level: stdout carries only the verdicts a pipeline reads.
+    const log = createLogger('apim-operator', process.env.LOG_LEVEL ?? 'warn', process.stderr);
+    const specChecks = createSpecChecker({ ...config.specFetch, allow: [...config.specFetch.allow], deny: [...config.specFetch.deny], fetchTimeoutMs: config.specFetch.timeoutMs, log });
+    try {
+      return await validateFiles(files, specChecks, (line) => process.stdout.write(`${line}\n`));
+    } finally {
+      await specChecks.close();
+    }
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`apim-operator: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

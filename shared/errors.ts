@@ -1,0 +1,23 @@
+/** A setting that cannot work: the process refuses to start and says which and why. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Bad input from a user: retrying cannot help; the message says what to change. */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
+}
+
+/** A failure that may pass: network, throttling, conflicts, 5xx. */
+export class RetryableError extends Error {
+  override readonly name = 'RetryableError';
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,91 @@
+import { fastify, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import type { Logger } from '../shared/log.ts';
+import { admissionReviewSchema, admissionResponseSchema, review, type AdmissionReview } from './admission/review.ts';
+import { decideMutation, decideValidation } from './admission/decide.ts';
+import { localChecks, openApiDocument, pathUniqueness, type PathClaims, type SpecChecks } from './admission/validators.ts';
+import { enqueueWithin, type ReconcileEnqueuer } from './enqueue.ts';
+import type { WebhookMetrics } from './metrics.ts';
+
+export interface WebhookDeps {
+  readonly log: Logger;
+  readonly metrics: WebhookMetrics;
+  readonly specChecks: SpecChecks;
+  readonly pathClaims: PathClaims;
+  readonly enqueuer: ReconcileEnqueuer;
+  readonly enqueueTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  /** Serve HTTPS with these; without, plain HTTP (for app.inject in tests). */
+  readonly tls?: SecureContextOptions;
+}
+
+/** The admission server's routes; listening, certificates on disk and signals are server.ts's business. */
+export function buildApp(deps: WebhookDeps): FastifyInstance {
+  const options: FastifyServerOptions & { https?: SecureContextOptions } = {
+    loggerInstance: deps.log,
+    bodyLimit: deps.bodyLimitBytes,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    ...(deps.tls ? { https: deps.tls } : {}),
+  };
+  const app = fastify(options) as unknown as FastifyInstance;
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+  const validators = [localChecks, pathUniqueness(deps.pathClaims), openApiDocument(deps.specChecks)];
+  const routeSchema = { body: admissionReviewSchema, response: { 200: admissionResponseSchema } };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'Admission request failed');
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
+  });
+
+  app.post<{ Body: AdmissionReview }>('/validate', { schema: routeSchema }, async (request) => {
+    const started = process.hrtime.bigint();
+    const admission = request.body.request;
+    const decision = await decideValidation(admission, validators);
+    const log = deps.log.child({ key: decision.enqueue ?? `${admission.namespace ?? ''}/${admission.name ?? ''}`, uid: admission.uid });
+    if (decision.enqueue) {
+      const outcome = await enqueueWithin(deps.enqueuer, decision.enqueue, deps.enqueueTimeoutMs);
+      deps.metrics.enqueues.inc({ result: outcome.result });
+      if (outcome.result !== 'enqueued') {
+        deps.metrics.enqueueFailures.inc();
+        log.warn({ err: outcome.error }, 'Admitted without queueing a reconcile; the watcher or the resync will pick it up');
+      }
+    }
+    const result = decision.response.allowed ? 'allowed' : 'denied';
+    deps.metrics.admissions.inc({ webhook: 'validate', operation: admission.operation, result });
+    deps.metrics.latency.observe({ webhook: 'validate' }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (!decision.response.allowed) log.info({ operation: admission.operation, reason: decision.response.status?.message }, 'Denied an ExposedAPI');
+    return review(decision.response);
+  });
+
+  app.post<{ Body: AdmissionReview }>('/mutate', { schema: routeSchema }, async (request) => {
+    const started = process.hrtime.bigint();
+    const admission = request.body.request;
+    const response = decideMutation(admission);
+    deps.metrics.admissions.inc({ webhook: 'mutate', operation: admission.operation, result: 'allowed' });
+    deps.metrics.latency.observe({ webhook: 'mutate' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return review(response);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const paths = deps.pathClaims.state();
+    const details = {
+      status: closing ? 'shutting down' : 'ready',
+      pathConflictCheck: paths.enabled ? (paths.synced ? 'on' : 'loading') : `off: ${paths.reason ?? 'no Kubernetes access'}`,
+      queue: deps.enqueuer.state(),
+    };
+    return reply.code(closing ? 503 : 200).send(details);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  return app;
+}

@@ -1,0 +1,28 @@
+import { createLogger } from '../shared/log.ts';
+import { ConfigError, errorMessage } from '../shared/errors.ts';
+import { loadWebhookConfig } from './config.ts';
+import { startWebhook } from './server.ts';
+
+const log = createLogger('webhook');
+
+try {
+  const config = loadWebhookConfig(process.env);
+  const webhook = await startWebhook(config, process.env, log);
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'Shutting down: finishing requests in flight');
+    webhook.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: errorMessage(error) }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+} catch (error) {
+  // A setting that cannot work is said in one line, without a stack trace.
+  if (error instanceof ConfigError) log.fatal(error.message);
+  else log.fatal({ err: error }, 'Webhook failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,77 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../shared/log.ts';
+import type { Env } from '../shared/env.ts';
+import { buildApp } from './app.ts';
+import type { WebhookConfig } from './config.ts';
+import { createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
+import { createWebhookMetrics } from './metrics.ts';
+import { createSpecChecker } from './openapi/spec-checker.ts';
+import { createPathIndex } from './path-index.ts';
+import { loadKubeConfig, startPathWatch } from './kube-path-watch.ts';
+import type { PathClaims } from './admission/validators.ts';
+import { readTls, watchTls } from './tls.ts';
+
+export interface RunningWebhook {
+  readonly app: FastifyInstance;
+  /** `https://127.0.0.1:PORT` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The path check when there is no cluster to watch: everything passes, and readiness and warnings say so. */
+function noPathClaims(reason: string): PathClaims {
+  return { claimant: () => undefined, state: () => ({ enabled: false, synced: false, reason }) };
+}
+
+/** Starts the watch-fed path cache when Kubernetes is reachable; admission never waits for it. */
+function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): void } {
+  const kubeConfig = loadKubeConfig(env);
+  if (!kubeConfig) {
+    log.warn('No Kubernetes access (neither KUBECONFIG nor in-cluster): the path-conflict check is off');
+    return { claims: noPathClaims('no Kubernetes access'), stop: () => undefined };
+  }
+  const index = createPathIndex();
+  const watch = startPathWatch({ kubeConfig, index, log });
+  return { claims: { claimant: (path, key) => index.claimant(path, key), state: () => watch.state() }, stop: () => watch.stop() };
+}
+
+/**
+ * Wires the admission server from its configuration and starts listening
+ * over TLS. The same function serves `npm run webhook` and the tests.
+ */
+export async function startWebhook(config: WebhookConfig, env: Env, log: Logger, overrides: { enqueuer?: ReconcileEnqueuer } = {}): Promise<RunningWebhook> {
+  const tls = await readTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
+  const metrics = createWebhookMetrics({ defaultMetrics: true });
+  const specChecks = createSpecChecker({
+    fetchTimeoutMs: config.specFetch.timeoutMs,
+    maxBytes: config.specFetch.maxBytes,
+    maxRedirects: config.specFetch.maxRedirects,
+    allow: [...config.specFetch.allow],
+    deny: [...config.specFetch.deny],
+    cacheEntries: config.specFetch.cacheEntries,
+    freshForMs: config.specFetch.freshForMs,
+    log,
+    onFetch: (outcome) => metrics.specFetches.inc({ outcome }),
+  });
+  const paths = startPathClaims(env, log);
+  const enqueuer = overrides.enqueuer ?? createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: config.enqueueDelayMs, log });
+  const app = buildApp({ log, metrics, specChecks, pathClaims: paths.claims, enqueuer, enqueueTimeoutMs: config.enqueueTimeoutMs, bodyLimitBytes: config.bodyLimitBytes, tls });
+  const reload = watchTls({
+    files: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile },
+    intervalMs: config.tlsReloadIntervalMs,
+    current: tls,
+    log,
+    onChange: (material) => (app.server as Server).setSecureContext(material),
+  });
+  app.addHook('onClose', async () => {
+    reload.stop();
+    paths.stop();
+    await Promise.all([enqueuer.close(), specChecks.close()]);
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const { port } = app.server.address() as AddressInfo;
+  log.info({ port, certFile: config.tlsCertFile }, 'Admission webhook listening over TLS');
+  return { app, url: `https://127.0.0.1:${port}`, close: () => app.close() };
+}
