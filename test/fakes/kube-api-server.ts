@@ -1,0 +1,154 @@
+/**
+ * A local server that behaves like the Kubernetes API for namespaced
+ * resources, for tests that drive the real @kubernetes/client-node: discovery,
+ * CRUD with resourceVersion conflicts, the four patch types, finalizers,
+ * ownerReference garbage collection, generation rules with and without a
+ * status subresource, and watches that resume, expire (410) and can be dropped.
+ *
+ *   const api = await startKubeApiServer();
+ *   const kc = api.kubeconfig();        // or api.kubeconfigYaml() for a child process
+ *   ...
+ *   await api.close();
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { buildKubeConfig, kubeConfigYaml } from './kube/kubeconfig.ts';
+import { asKubeObject, type KubeObject } from './kube/object.ts';
+import { createTypeRegistry, DEFAULT_RESOURCE_TYPES, type ResourceTypeOptions } from './kube/resource-types.ts';
+import type { RequestRecord } from './kube/route.ts';
+import { createRequestHandler, type Fault, type RequestMatcher } from './kube/router.ts';
+import { createStore } from './kube/store.ts';
+import type { OpenWatch } from './kube/watch-stream.ts';
+
+export type { KubeObject } from './kube/object.ts';
+export type { RequestRecord, Verb } from './kube/route.ts';
+export type { RequestMatcher } from './kube/router.ts';
+export { DEFAULT_RESOURCE_TYPES, EXPOSED_API, INGRESS, SECRET, CORE_EVENT, EVENT, LEASE, type ResourceTypeOptions } from './kube/resource-types.ts';
+
+export interface KubeApiServerOptions {
+  /** Resource types served; default DEFAULT_RESOURCE_TYPES. */
+  readonly types?: readonly ResourceTypeOptions[];
+  /** Changes to single types by id, e.g. `{ 'exposedapis.oda.tmforum.org': { statusSubresource: true } }`. */
+  readonly overrides?: Readonly<Record<string, Partial<ResourceTypeOptions>>>;
+  /** Serve https with this certificate; `ca` goes into the kubeconfig. Default plain http. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly ca: string | Buffer };
+  /** Change events a watch can resume across; older resourceVersions get 410 Expired. Default 1000. */
+  readonly watchHistory?: number;
+  /** Interval of BOOKMARK events on watches that allow them. Default 60 s. */
+  readonly bookmarkIntervalMs?: number;
+  /** Require a bearer token: true accepts any, a string only that one. Default false. */
+  readonly requireToken?: string | boolean;
+  /** The kubeconfig context's namespace. Default 'default'. */
+  readonly namespace?: string;
+  /** Objects in place before the first request (apiVersion and kind pick the type). */
+  readonly seed?: readonly unknown[];
+  readonly port?: number;
+}
+
+export interface KubeApiServer {
+  /** `http://127.0.0.1:PORT` or `https://...`. */
+  readonly url: string;
+  /** Every request so far, in the server's terms (verb, resource, namespace, name). */
+  readonly requests: readonly RequestRecord[];
+  kubeconfig(): KubeConfig;
+  kubeconfigYaml(): string;
+  /** Snapshot of a type's objects (`exposedapis`, `exposedapis.oda.tmforum.org`, `ExposedAPI`), as stored. */
+  objects(type: string, namespace?: string): KubeObject[];
+  get(type: string, namespace: string, name: string): KubeObject | undefined;
+  /** Puts objects in place with no admission rules (creates or replaces); watchers see them. */
+  seed(...objects: unknown[]): KubeObject[];
+  /** The current global resourceVersion. */
+  resourceVersion(): string;
+  /** The next request matching answers with this status (or drops the connection: 'reset'). Queue several for several. */
+  failNext(matcher: RequestMatcher, status: number | 'reset', body?: unknown): void;
+  clearRequests(): void;
+  /** Watches open right now. */
+  openWatches(): number;
+  /** Ends every open watch, as an API server restart or a load balancer does. */
+  closeWatches(): void;
+  /** Sends 410 Expired to every open watch and forgets the watch history: clients must re-list. */
+  expireWatches(): void;
+  /** Resolves once the predicate holds; re-checked on every request, change and watch open/close, and every few ms (for client-side state). */
+  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+  /** Stops listening and ends every watch and connection. */
+  close(): Promise<void>;
+}
+
+export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+  const registry = createTypeRegistry(options.types ?? DEFAULT_RESOURCE_TYPES, options.overrides);
+  const store = createStore({ types: registry.all, historyLimit: options.watchHistory ?? 1000 });
+  const requests: RequestRecord[] = [];
+  const faults: Fault[] = [];
+  const watches = new Set<OpenWatch>();
+  const waiters = new Set<() => void>();
+  const notify = () => { for (const waiter of [...waiters]) waiter(); };
+  store.subscribe(notify);
+  let url = '';
+  const handler = createRequestHandler({
+    registry, store, requests, faults, watches, notify,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    token: options.requireToken ?? false,
+    serverAddress: () => new URL(url).host,
+  });
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const seed = (...objects: unknown[]) => objects.map((value) => {
+    const object = asKubeObject(value);
+    const type = object && registry.byApiVersionKind(String(object.apiVersion ?? ''), String(object.kind ?? ''));
+    if (!object || !type) throw new Error(`cannot seed ${JSON.stringify(value)}: unknown apiVersion/kind`);
+    return store.seed(type, object);
+  });
+  seed(...(options.seed ?? []));
+  const target = { url, token: 'stand-in-token', namespace: options.namespace ?? 'default', ...(options.tls ? { caPem: options.tls.ca } : {}) };
+
+  return {
+    url,
+    requests,
+    kubeconfig: () => buildKubeConfig(target),
+    kubeconfigYaml: () => kubeConfigYaml(buildKubeConfig(target)),
+    objects: (type, namespace) => store.list(registry.byName(type), namespace),
+    get: (type, namespace, name) => store.get(registry.byName(type), namespace, name),
+    seed,
+    resourceVersion: () => String(store.resourceVersion()),
+    failNext: (matcher, status, body) => { faults.push(body === undefined ? { matcher, status } : { matcher, status, body }); },
+    clearRequests: () => { requests.length = 0; },
+    openWatches: () => watches.size,
+    closeWatches: () => { for (const watch of [...watches]) watch.end(); },
+    expireWatches: () => {
+      store.compact();
+      for (const watch of [...watches]) watch.expire();
+    },
+    waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
+    close: async () => {
+      for (const watch of [...watches]) watch.end();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function waitFor(waiters: Set<() => void>, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  if (predicate()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      waiters.delete(check);
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (error) reject(error);
+      else resolve();
+    };
+    const check = () => { if (predicate()) done(); };
+    const timer = setTimeout(() => done(new Error(`condition not met within ${timeoutMs} ms`)), timeoutMs);
+    // Conditions on the client side (a cache, an index) change after the server notified: re-check often too.
+    const poll = setInterval(check, 5);
+    waiters.add(check);
+  });
+}
