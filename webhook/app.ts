@@ -37,7 +37,8 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
   const routeSchema = { body: admissionReviewSchema, response: { 200: admissionResponseSchema } };
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    // The API server reads any non-200 answer as a webhook failure; a body over the limit is a bad request like any other.
+    const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'Admission request failed');
     void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
   });

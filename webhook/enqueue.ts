@@ -41,8 +41,9 @@ export function createQueueEnqueuer(options: { redisUrl: string; prefix: string;
     },
     state: () => connection.status,
     async close() {
-      await queue.close().catch(() => undefined);
+      // Disconnect first: with Redis down, BullMQ would otherwise wait for a connection that never comes.
       connection.disconnect();
+      await queue.close().catch(() => undefined);
     },
   };
 }

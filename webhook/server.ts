@@ -7,7 +7,7 @@ import { buildApp } from './app.ts';
 import type { WebhookConfig } from './config.ts';
 import { createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
 import { createWebhookMetrics } from './metrics.ts';
-import { createSpecChecker } from './openapi/spec-checker.ts';
+import { createSpecChecker, warmUpSpecValidation } from './openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';
 import { loadKubeConfig, startPathWatch } from './kube-path-watch.ts';
 import type { PathClaims } from './admission/validators.ts';
@@ -26,11 +26,11 @@ function noPathClaims(reason: string): PathClaims {
 }
 
 /** Starts the watch-fed path cache when Kubernetes is reachable; admission never waits for it. */
-function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): void } {
+function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): Promise<void> } {
   const kubeConfig = loadKubeConfig(env);
   if (!kubeConfig) {
     log.warn('No Kubernetes access (neither KUBECONFIG nor in-cluster): the path-conflict check is off');
-    return { claims: noPathClaims('no Kubernetes access'), stop: () => undefined };
+    return { claims: noPathClaims('no Kubernetes access'), stop: async () => undefined };
   }
   const index = createPathIndex();
   const watch = startPathWatch({ kubeConfig, index, log });
@@ -43,6 +43,8 @@ function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): v
  */
 export async function startWebhook(config: WebhookConfig, env: Env, log: Logger, overrides: { enqueuer?: ReconcileEnqueuer } = {}): Promise<RunningWebhook> {
   const tls = await readTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
+  // Compiling the OpenAPI schemas takes ~0.5 s: pay it before the first admission, not during it.
+  warmUpSpecValidation();
   const metrics = createWebhookMetrics({ defaultMetrics: true });
   const specChecks = createSpecChecker({
     fetchTimeoutMs: config.specFetch.timeoutMs,
@@ -67,8 +69,7 @@ export async function startWebhook(config: WebhookConfig, env: Env, log: Logger,
   });
   app.addHook('onClose', async () => {
     reload.stop();
-    paths.stop();
-    await Promise.all([enqueuer.close(), specChecks.close()]);
+    await Promise.all([paths.stop(), enqueuer.close(), specChecks.close()]);
   });
   await app.listen({ host: config.host, port: config.port });
   const { port } = app.server.address() as AddressInfo;

@@ -33,17 +33,23 @@ export async function startTestWebhook(env: Record<string, string> = {}, overrid
     ...env,
   };
   const running = await startWebhook(loadWebhookConfig(fullEnv), fullEnv, silentLogger(), overrides);
-  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
   const agent = trustingAgent(certs.ca);
+  // Made on first use: a test whose Redis never answers must not hang on an inspection queue it never reads.
+  let queue: Queue | undefined;
   return {
     ...running,
     agent,
     certs,
-    queue,
+    get queue() {
+      queue ??= new Queue(RECONCILE_QUEUE, { connection: { url: fullEnv.REDIS_URL } as never, prefix });
+      return queue;
+    },
     async close() {
       await running.close();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
+      if (queue) {
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      }
       await agent.close();
     },
   };

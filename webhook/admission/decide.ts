@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { compare } from 'fast-json-patch';
+import jsonpatch from 'fast-json-patch';
 import { checkExposedApi } from '../../shared/exposed-api/check.ts';
 import { withDefaults } from '../../shared/exposed-api/defaults.ts';
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from './review.ts';
@@ -63,5 +63,5 @@ export async function decideValidation(request: AdmissionRequest, validators: re
 export function decideMutation(request: AdmissionRequest): AdmissionResponse {
   if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || request.subResource === 'status') return allow(request.uid);
   const object = asObj(request.object);
-  return allow(request.uid, [], compare(object, withDefaults(object)));
+  return allow(request.uid, [], jsonpatch.compare(object, withDefaults(object)));
 }

@@ -72,9 +72,10 @@ export function openApiDocument(checker: SpecChecks): Validator {
       const result = await checker.checkUrl(source.url);
       if (result.ok) return { problems: [], warnings: result.warnings.map((w) => `spec.specification: ${w}`) };
       if (result.transient) {
-        return { problems: [], warnings: [`spec.specification: ${source.url} could not be checked now (${result.message}); the reconciler will fetch it again`] };
+        return { problems: [], warnings: [`spec.specification: the document could not be checked now (${result.message}); the reconciler will fetch it again`] };
       }
-      return { problems: [problem('spec.specification', `${source.url} cannot be used: ${result.message}`)], warnings: [] };
+      // The checker's message names the URL without its query string, which may carry a signature.
+      return { problems: [problem('spec.specification', `cannot be used: ${result.message}`)], warnings: [] };
     },
   };
 }

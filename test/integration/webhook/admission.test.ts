@@ -12,6 +12,7 @@ t.teardown(async () => {
   await specs.close();
 });
 
+const hasWarning = (response: { warnings?: string[] }, pattern: RegExp): boolean => (response.warnings ?? []).some((w) => pattern.test(w));
 const validate = async (review: object) => (await post(webhook.agent, `${webhook.url}/validate`, review)).json.response;
 const mutate = async (review: object) => (await post(webhook.agent, `${webhook.url}/mutate`, review)).json.response;
 /** Real objects point at GitHub; here the same document is served locally. */
@@ -39,6 +40,7 @@ t.test('every fixture form is admitted over HTTPS', async (t) => {
 });
 
 t.test('a denial lists every problem with its field', async (t) => {
+  await webhook.queue.obliterate({ force: true });
   const object = exposedApi({ path: 'no-slash', port: 99999, rateLimit: { enabled: true, limit: 'abc', interval: 'ph' } }, { name: 'broken' });
   const review = admissionReview(object);
   const response = await validate(review);
@@ -58,7 +60,7 @@ t.test('OpenAPI documents are checked, inline and by URL', async (t) => {
   const cases: [string, Record<string, any>, RegExp][] = [
     ['inline without info', seedExposedApi({ specification: JSON.stringify(broken) }), /spec\.specification: is not a valid OpenAPI document/],
     ['inline that is not OpenAPI', seedExposedApi({ specification: 'hello: world\n' }), /spec\.specification: is not a valid OpenAPI document/],
-    ['URL of a non-OpenAPI document', exposedApi({ specification: { url: `${specs.url}/not-openapi.json` } }), /spec\.specification: http:\/\/127\.0\.0\.1:\d+\/not-openapi\.json cannot be used/],
+    ['URL of a non-OpenAPI document', exposedApi({ specification: { url: `${specs.url}/not-openapi.json` } }), /spec\.specification: cannot be used: .*127\.0\.0\.1:\d+\/not-openapi\.json/],
     ['URL that is missing', exposedApi({ specification: { url: `${specs.url}/missing.json` } }), /cannot be used: .*404/],
     ['URL that is huge', exposedApi({ specification: { url: `${specs.url}/huge` } }), /cannot be used/],
     ['cloud metadata address', exposedApi({ specification: { url: 'http://169.254.169.254/metadata/instance' } }), /cannot be used/],
@@ -75,7 +77,7 @@ t.test('a URL that hangs is admitted with a warning inside the API server budget
   const started = Date.now();
   const response = await validate(admissionReview(exposedApi({ specification: { url: `${specs.url}/hang` } }, { name: 'hangs' })));
   t.equal(response.allowed, true);
-  t.match(response.warnings, [/could not be checked now/]);
+  t.ok(hasWarning(response, /could not be checked now/), 'warns that the document was not checked', { warnings: response.warnings });
   t.ok(Date.now() - started < 10_000, 'answered before the API server gives up');
 });
 
@@ -123,7 +125,7 @@ t.test('mutation adds the finalizer and the defaults, once', async (t) => {
   const again = await mutate(admissionReview(patched, { operation: 'UPDATE', oldObject: patched }));
   t.equal(again.patch, undefined, 're-admission changes nothing');
   const response = await validate(admissionReview(patched));
-  t.match(response.warnings, [/no rate limit is applied/], 'the defaulted rate limit is called out');
+  t.ok(hasWarning(response, /no rate limit is applied/), 'the defaulted rate limit is called out');
 });
 
 t.test('bad bodies get a 400 and the server stays up', async (t) => {

@@ -10,8 +10,8 @@ t.test('Redis down: admission still answers, allows, and counts the lost enqueue
   const redis = await ownRedis();
   const webhook = await startTestWebhook({ REDIS_URL: redis.url, ENQUEUE_TIMEOUT_MS: '200' });
   t.teardown(async () => {
-    await redis.stop();
     await webhook.close();
+    await redis.stop();
   });
   const validate = async (name: string) => (await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name })))).json.response;
 
@@ -29,7 +29,7 @@ t.test('Redis down: admission still answers, allows, and counts the lost enqueue
   // The producer reconnects on its own; wait for it rather than for a fixed time.
   for (let i = 0; i < 100 && !allowedAfter; i++) {
     await validate('after');
-    allowedAfter = (await queuedKeys(webhook.queue).catch(() => [])).includes('components/after');
+    allowedAfter = (await queuedKeys(webhook.queue).catch((): string[] => [])).includes('components/after');
     if (!allowedAfter) await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(allowedAfter, 'queueing resumes once Redis is back');
@@ -37,12 +37,14 @@ t.test('Redis down: admission still answers, allows, and counts the lost enqueue
 
 t.test('Redis that never answers: the wait is bounded', async (t) => {
   const { createServer } = await import('node:net');
-  const blackhole = createServer(() => undefined);
+  const sockets = new Set<import('node:net').Socket>();
+  const blackhole = createServer((socket) => sockets.add(socket));
   await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
   const port = (blackhole.address() as { port: number }).port;
   const webhook = await startTestWebhook({ REDIS_URL: `redis://127.0.0.1:${port}`, ENQUEUE_TIMEOUT_MS: '100' }, {});
   t.teardown(async () => {
-    await webhook.close().catch(() => undefined);
+    await webhook.close();
+    for (const socket of sockets) socket.destroy();
     blackhole.close();
   });
   const response = (await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name: 'silent' })))).json.response;

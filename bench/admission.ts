@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { makeCerts } from '../test/helpers/certs.ts';
+import { admissionReview, get, trustingAgent } from '../test/helpers/admission.ts';
+import { fixtureObject, fixtureText } from '../test/helpers/resources.ts';
+import { startSpecServer } from '../test/helpers/spec-server.ts';
+import { freePort } from '../test/helpers/redis-server.ts';
+import { createSpecChecker, SPEC_CHECK_DEFAULTS } from '../webhook/openapi/spec-checker.ts';
+import { silentLogger } from '../shared/log.ts';
+import { RECONCILE_QUEUE } from '../shared/jobs.ts';
+
+/**
+ * `npm run bench`: admissions per second and latency of the webhook for a
+ * typical ExposedAPI, beside a bare fastify TLS server answering a fixed
+ * AdmissionReview on the same machine (the ceiling); and the first and
+ * cached validation time of the TMF620 Swagger document.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const certs = makeCerts();
+const specs = await startSpecServer();
+const work = mkdtempSync(join(tmpdir(), 'apim-bench-'));
+
+interface Load { perSecond: number; p50Ms: number; p99Ms: number; errors: number; requests: number }
+
+function child(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(root, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function load(url: string, bodyFile: string, extra: string[]): Promise<Load> {
+  const p = spawn(process.execPath, [join(root, 'bench/load.ts'), `--url=${url}`, `--body=${bodyFile}`, `--ca=${certs.caFile}`, `--seconds=${seconds}`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout?.on('data', (d) => (out += d));
+  await new Promise((resolve) => p.on('exit', resolve));
+  return JSON.parse(out) as Load;
+}
+
+async function waitHealthy(base: string): Promise<void> {
+  const agent = trustingAgent(certs.ca);
+  for (let i = 0; i < 300; i++) {
+    if ((await get(agent, `${base}/healthz`).catch(() => ({ status: 0 }))).status === 200) return agent.close();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${base} did not become healthy`);
+}
+
+/** Saturation with a closed loop, then latency at half of it with an open loop. */
+async function measure(script: string, env: Record<string, string>, bodyFile: string): Promise<{ max: Load; half: Load }> {
+  const port = await freePort();
+  const server = child(script, { WEBHOOK_PORT: String(port), WEBHOOK_TLS_CERT: certs.certFile, WEBHOOK_TLS_KEY: certs.keyFile, LOG_LEVEL: 'warn', ...env });
+  try {
+    const base = `https://127.0.0.1:${port}`;
+    await waitHealthy(base).catch(async () => {
+      throw new Error(`${script} did not start`);
+    });
+    const max = await load(`${base}/validate`, bodyFile, ['--concurrency=32']);
+    const half = await load(`${base}/validate`, bodyFile, [`--rate=${Math.round(max.perSecond / 2)}`, '--concurrency=64']);
+    return { max, half };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+}
+
+async function validationTimes(): Promise<Record<string, number>> {
+  const checker = createSpecChecker({ ...SPEC_CHECK_DEFAULTS, log: silentLogger() });
+  const text = fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
+  const time = async (f: () => Promise<unknown>): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await f();
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const result = {
+    inlineFirstMs: await time(() => checker.checkInline(text)),
+    inlineCachedMs: await time(() => checker.checkInline(text)),
+    urlFirstMs: await time(() => checker.checkUrl(`${specs.url}/tmf620.json`)),
+    urlCachedMs: await time(() => checker.checkUrl(`${specs.url}/tmf620.json`)),
+  };
+  await checker.close();
+  return result;
+}
+
+const typical = fixtureObject('exposedapi-v1-full-example.yaml');
+typical.spec.specification.url = `${specs.url}/tmf620.json`;
+const bodyFile = join(work, 'review.json');
+writeFileSync(bodyFile, JSON.stringify(admissionReview(typical)));
+
+const times = await validationTimes();
+const prefix = `bench-${randomUUID()}`;
+const ceiling = await measure('bench/bare-server.ts', {}, bodyFile);
+const ours = await measure('webhook/main.ts', { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }, bodyFile);
+const queue = new Queue(RECONCILE_QUEUE, { connection: { url: redisUrl } as never, prefix });
+await queue.obliterate({ force: true });
+await queue.close();
+await specs.close();
+
+const row = (name: string, r: { max: Load; half: Load }): string =>
+  `${name.padEnd(26)} ${r.max.perSecond.toFixed(0).padStart(8)} /s   p50 ${r.half.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.half.p99Ms.toFixed(2).padStart(6)} ms   at ${r.half.perSecond.toFixed(0)} /s   errors ${r.max.errors + r.half.errors}`;
+console.log(`\nAdmission throughput (closed loop, 32 connections, ${seconds} s) and latency at half of it (open loop):`);
+console.log(row('bare fastify TLS (ceiling)', ceiling));
+console.log(row('webhook /validate', ours));
+console.log(`ratio to the ceiling: ${(ours.max.perSecond / ceiling.max.perSecond).toFixed(2)} (goal ≥ 0.6); webhook p99 at half saturation ${ours.half.p99Ms.toFixed(2)} ms (goal < 5 ms)`);
+console.log(`\nTMF620 Swagger (350 KB) validation: inline first ${times.inlineFirstMs?.toFixed(1)} ms, cached ${times.inlineCachedMs?.toFixed(3)} ms; by URL first ${times.urlFirstMs?.toFixed(1)} ms, cached ${times.urlCachedMs?.toFixed(3)} ms`);
