@@ -10,5 +10,6 @@ app.post('/validate', async (request) => {
   const uid = (request.body as { request?: { uid?: string } }).request?.uid ?? '';
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } };
 });
+app.get('/healthz', async () => ({ status: 'ok' }));
 await app.listen({ host: '127.0.0.1', port: Number(process.env.WEBHOOK_PORT ?? 0) });
 process.stdout.write('listening\n');

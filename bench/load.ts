@@ -8,12 +8,15 @@ import { readFileSync } from 'node:fs';
  * from when it was due, so a stalled server cannot hide its queueing delay.
  * Prints one JSON line: { requests, errors, seconds, perSecond, p50Ms, p99Ms }.
  */
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const args = Object.fromEntries(process.argv.slice(2).map((a) => [...a.replace(/^--/, '').split('='), ''].slice(0, 2)) as [string, string][]);
 const url = new URL(args.url ?? 'https://127.0.0.1:8443/validate');
 const body = readFileSync(args.body ?? '', 'utf8');
 const seconds = Number(args.seconds ?? 5);
 const rate = args.rate ? Number(args.rate) : undefined;
 const concurrency = Number(args.concurrency ?? 32);
+/** With --distinct, every `__N__` in the body becomes a request counter: a new resource per request. */
+const distinct = 'distinct' in args;
+let counter = 0;
 const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, connect: { ca: readFileSync(args.ca ?? '') } });
 
 const latencies: number[] = [];
@@ -21,7 +24,8 @@ let errors = 0;
 
 async function once(dueNs: bigint): Promise<void> {
   try {
-    const response = await pool.request({ path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const payload = distinct ? body.replaceAll('__N__', String(counter++)) : body;
+    const response = await pool.request({ path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
     await response.body.text();
     if (response.statusCode !== 200) errors++;
   } catch {
@@ -37,18 +41,19 @@ async function closedLoop(deadline: bigint): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, lane));
 }
 
+/** Sends every request that has fallen due once a millisecond: timing stays exact without spinning the generator's core. */
 async function openLoop(deadline: bigint, perSecond: number): Promise<void> {
   const start = process.hrtime.bigint();
-  const intervalNs = BigInt(Math.round(1e9 / perSecond));
+  const intervalNs = 1e9 / perSecond;
   const inflight = new Set<Promise<void>>();
-  for (let i = 0n; ; i++) {
-    const due = start + i * intervalNs;
-    if (due >= deadline) break;
-    const wait = Number(due - process.hrtime.bigint()) / 1e6;
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    else if (wait > 0) await new Promise((r) => setImmediate(r));
-    const p = once(due).finally(() => inflight.delete(p));
-    inflight.add(p);
+  let sent = 0;
+  for (let now = start; now < deadline; now = process.hrtime.bigint()) {
+    const due = Math.floor(Number(now - start) / intervalNs) + 1;
+    for (; sent < due; sent++) {
+      const p = once(start + BigInt(Math.round(sent * intervalNs))).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 1));
   }
   await Promise.all(inflight);
 }

@@ -5,8 +5,7 @@ import { createSpecChecker } from '../webhook/openapi/spec-checker.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { validateFiles } from './validate-command.ts';
 
-const USAGE = `usage: apim-operator validate FILE...   check ExposedAPI resources (YAML or JSON, multi-document) as the admission webhook does
-       apim-operator render FILE          print the APIM policy XML the reconciler writes for an ExposedAPI`;
+const USAGE = 'usage: apim-operator validate FILE...   check ExposedAPI resources (YAML or JSON, multi-document) as the admission webhook does';
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...files] = argv;

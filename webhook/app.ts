@@ -1,4 +1,4 @@
-import { fastify, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { fastify, LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../shared/log.ts';
 import { admissionReviewSchema, admissionResponseSchema, review, type AdmissionReview } from './admission/review.ts';
@@ -24,7 +24,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
   const options: FastifyServerOptions & { https?: SecureContextOptions } = {
     loggerInstance: deps.log,
     bodyLimit: deps.bodyLimitBytes,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...(deps.tls ? { https: deps.tls } : {}),
   };
@@ -47,19 +47,19 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     const started = process.hrtime.bigint();
     const admission = request.body.request;
     const decision = await decideValidation(admission, validators);
-    const log = deps.log.child({ key: decision.enqueue ?? `${admission.namespace ?? ''}/${admission.name ?? ''}`, uid: admission.uid });
+    const key = decision.enqueue ?? `${admission.namespace ?? ''}/${admission.name ?? ''}`;
     if (decision.enqueue) {
       const outcome = await enqueueWithin(deps.enqueuer, decision.enqueue, deps.enqueueTimeoutMs);
       deps.metrics.enqueues.inc({ result: outcome.result });
       if (outcome.result !== 'enqueued') {
         deps.metrics.enqueueFailures.inc();
-        log.warn({ err: outcome.error }, 'Admitted without queueing a reconcile; the watcher or the resync will pick it up');
+        deps.log.warn({ key, uid: admission.uid, err: outcome.error }, 'Admitted without queueing a reconcile; the watcher or the resync will pick it up');
       }
     }
     const result = decision.response.allowed ? 'allowed' : 'denied';
     deps.metrics.admissions.inc({ webhook: 'validate', operation: admission.operation, result });
     deps.metrics.latency.observe({ webhook: 'validate' }, Number(process.hrtime.bigint() - started) / 1e9);
-    if (!decision.response.allowed) log.info({ operation: admission.operation, reason: decision.response.status?.message }, 'Denied an ExposedAPI');
+    if (!decision.response.allowed) deps.log.info({ key, uid: admission.uid, operation: admission.operation, reason: decision.response.status?.message }, 'Denied an ExposedAPI');
     return review(decision.response);
   });
 

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/log.ts';
 import type { Env } from '../shared/env.ts';
 import { buildApp } from './app.ts';
 import type { WebhookConfig } from './config.ts';
-import { createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
+import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
 import { createWebhookMetrics } from './metrics.ts';
 import { createSpecChecker, warmUpSpecValidation } from './openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';
@@ -58,7 +58,10 @@ export async function startWebhook(config: WebhookConfig, env: Env, log: Logger,
     onFetch: (outcome) => metrics.specFetches.inc({ outcome }),
   });
   const paths = startPathClaims(env, log);
-  const enqueuer = overrides.enqueuer ?? createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: config.enqueueDelayMs, log });
+  const enqueuer = coalescing(
+    overrides.enqueuer ?? createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: config.enqueueDelayMs, log }),
+    config.enqueueDelayMs / 2,
+  );
   const app = buildApp({ log, metrics, specChecks, pathClaims: paths.claims, enqueuer, enqueueTimeoutMs: config.enqueueTimeoutMs, bodyLimitBytes: config.bodyLimitBytes, tls });
   const reload = watchTls({
     files: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile },

@@ -5,10 +5,7 @@ import type { ExposedApiObjectT } from './schema.ts';
 import type { ExposedApi } from './model.ts';
 import type { Findings } from './problems.ts';
 
-export interface CheckResult extends Findings {
-  /** Present when there are no problems. */
-  readonly model?: ExposedApi;
-}
+export type CheckResult = Findings;
 
 /**
  * Every local check of one ExposedAPI object: the schema and the rules, all
@@ -20,6 +17,11 @@ export function checkExposedApi(object: unknown): CheckResult {
   const broken = (field: string): boolean => schemaProblems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
   const rules = checkRules(object, broken);
   const problems = [...schemaProblems, ...rules.problems].sort((a, b) => a.field.localeCompare(b.field));
-  if (problems.length > 0) return { problems, warnings: rules.warnings };
-  return { problems, warnings: rules.warnings, model: normalise(object as ExposedApiObjectT) };
+  return { problems, warnings: rules.warnings };
+}
+
+/** The checked object in the one internal shape, or the problems that keep it from having one. */
+export function checkAndNormalise(object: unknown): { model: ExposedApi; warnings: readonly string[] } | Findings {
+  const findings = checkExposedApi(object);
+  return findings.problems.length > 0 ? findings : { model: normalise(object as ExposedApiObjectT), warnings: findings.warnings };
 }

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { checkExposedApi } from '../../../shared/exposed-api/check.ts';
+import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
 import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
 import { exposedApi, fixtureObject, seedExposedApi } from '../../helpers/resources.ts';
 
 const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkExposedApi(object);
-  if (!result.model) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
+  const result = checkAndNormalise(object);
+  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
   return result.model;
 };
 
