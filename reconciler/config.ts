@@ -1,0 +1,166 @@
+/**
+ * The reconciler's settings, read once at start and frozen. APIM and Entra
+ * values come from Key Vault (the seed operator's secret names), each one
+ * overridable by an environment variable; the Key Vault reader is passed in.
+ */
+import { ConfigError } from '../shared/errors.ts';
+import { integer, optionalText, text, url, type Env } from '../shared/env.ts';
+import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
+
+export interface ReconcilerConfig {
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly adminPort: number;
+  readonly concurrency: number;
+  readonly resyncIntervalSeconds: number;
+  readonly ingressClass: string;
+  /** Base URL APIM reaches the mesh at; without it, the Ingress load-balancer address is used. */
+  readonly gatewayBaseUrl: string | undefined;
+  readonly armEndpoint: string;
+  readonly apim: {
+    readonly serviceName: string;
+    readonly resourceGroup: string;
+    readonly subscriptionId: string;
+    readonly gatewayUrl: string;
+  };
+  readonly aad: { readonly tenantId: string; readonly clientId: string };
+  readonly apimWritesPerSecond: number;
+  readonly quotaPeriodSeconds: number;
+  readonly publishInternalSegments: boolean;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** Reads one secret by name; undefined when the vault has no such secret. */
+export type SecretReader = (name: string) => Promise<string | undefined>;
+
+/** A value read from Key Vault, overridden by an environment variable. */
+const VAULT_SETTINGS = {
+  serviceName: { env: 'APIM_SERVICE_NAME', secret: 'apim-service-name' },
+  resourceGroup: { env: 'APIM_RESOURCE_GROUP', secret: 'resource-group' },
+  subscriptionId: { env: 'AZURE_SUBSCRIPTION_ID', secret: 'subscription-id' },
+  tenantId: { env: 'AAD_TENANT_ID', secret: 'aad-tenant-id' },
+  clientId: { env: 'AAD_CLIENT_ID', secret: 'aad-client-id' },
+} as const;
+type VaultSetting = keyof typeof VAULT_SETTINGS;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+const SERVICE_NAME = /^[a-zA-Z][a-zA-Z0-9-]{0,48}[a-zA-Z0-9]$/;
+
+/** The Key Vault to read: KEY_VAULT_URL, else https://KEY_VAULT_NAME.vault.azure.net, else none (env only). */
+export function keyVaultUrlFrom(env: Env): string | undefined {
+  if (optionalText(env, 'KEY_VAULT_URL')) return url(env, 'KEY_VAULT_URL', '', ['https:']);
+  const name = optionalText(env, 'KEY_VAULT_NAME');
+  if (name === undefined) return undefined;
+  if (!VAULT_NAME.test(name)) throw new ConfigError(`KEY_VAULT_NAME: must be a Key Vault name (3-24 letters, digits and hyphens, starting with a letter), got ${JSON.stringify(name)}`);
+  return `https://${name}.vault.azure.net`;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optionalText(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name}: must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+async function readVaultSettings(env: Env, secrets: SecretReader | undefined): Promise<Record<VaultSetting, string>> {
+  const entries = await Promise.all(Object.entries(VAULT_SETTINGS).map(async ([key, { env: name, secret }]) => {
+    const fromEnv = optionalText(env, name);
+    if (fromEnv !== undefined) return [key, fromEnv] as const;
+    const fromVault = secrets ? (await secrets(secret))?.trim() : undefined;
+    return [key, fromVault || undefined] as const;
+  }));
+  const values = Object.fromEntries(entries) as Record<VaultSetting, string | undefined>;
+  const missing = (Object.keys(VAULT_SETTINGS) as VaultSetting[]).filter((k) => values[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((k) => {
+      const { env: name, secret } = VAULT_SETTINGS[k];
+      return secrets
+        ? `${name} is not set and Key Vault has no secret ${JSON.stringify(secret)}: set one of them`
+        : `${name} is not set and no Key Vault (KEY_VAULT_NAME or KEY_VAULT_URL) is configured to read secret ${JSON.stringify(secret)}: set one of them`;
+    }).join('; '));
+  }
+  return values as Record<VaultSetting, string>;
+}
+
+function checkVaultValues(values: Record<VaultSetting, string>): void {
+  const uuid = (k: VaultSetting) => {
+    if (!UUID.test(values[k])) throw new ConfigError(`${VAULT_SETTINGS[k].env} (or Key Vault secret ${JSON.stringify(VAULT_SETTINGS[k].secret)}): must be a UUID`);
+  };
+  uuid('subscriptionId');
+  if (!SERVICE_NAME.test(values.serviceName)) {
+    throw new ConfigError(`APIM_SERVICE_NAME (or Key Vault secret "apim-service-name"): must be an API Management service name (letters, digits and hyphens), got ${JSON.stringify(values.serviceName)}`);
+  }
+}
+
+/**
+ * Reads and checks every setting. `secrets` reads Key Vault (pass one when
+ * keyVaultUrlFrom(env) names a vault); without it only the environment counts.
+ */
+export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Promise<ReconcilerConfig> {
+  const vault = await readVaultSettings(env, secrets);
+  checkVaultValues(vault);
+  const baseMs = integer(env, 'BACKOFF_BASE_MS', 1000, 1, 3_600_000);
+  const maxMs = integer(env, 'BACKOFF_MAX_MS', 300_000, 1, 86_400_000);
+  if (maxMs < baseMs) throw new ConfigError(`BACKOFF_MAX_MS: must be at least BACKOFF_BASE_MS (${baseMs}), got ${maxMs}`);
+  const gateway = optionalText(env, 'INGRESS_GATEWAY_URL');
+  const config: ReconcilerConfig = {
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: text(env, 'QUEUE_PREFIX', DEFAULT_QUEUE_PREFIX),
+    adminPort: integer(env, 'ADMIN_PORT', 9090, 1, 65535),
+    concurrency: integer(env, 'RECONCILE_CONCURRENCY', 4, 1, 1000),
+    resyncIntervalSeconds: integer(env, 'RESYNC_INTERVAL_SECONDS', 600, 1, 604_800),
+    ingressClass: text(env, 'INGRESS_CLASS', 'istio'),
+    gatewayBaseUrl: gateway === undefined ? undefined : url(env, 'INGRESS_GATEWAY_URL', '', ['http:', 'https:']).replace(/\/+$/, ''),
+    armEndpoint: url(env, 'ARM_ENDPOINT', 'https://management.azure.com', ['https:', 'http:']).replace(/\/+$/, ''),
+    apim: {
+      serviceName: vault.serviceName,
+      resourceGroup: vault.resourceGroup,
+      subscriptionId: vault.subscriptionId.toLowerCase(),
+      gatewayUrl: url(env, 'APIM_GATEWAY_URL', `https://${vault.serviceName}.azure-api.net`, ['https:', 'http:']).replace(/\/+$/, ''),
+    },
+    aad: { tenantId: vault.tenantId, clientId: vault.clientId },
+    apimWritesPerSecond: integer(env, 'APIM_WRITES_PER_SECOND', 10, 1, 10_000),
+    quotaPeriodSeconds: integer(env, 'QUOTA_PERIOD_SECONDS', 86_400, 1, 31_536_000),
+    publishInternalSegments: flag(env, 'PUBLISH_INTERNAL_SEGMENTS', false),
+    backoff: { baseMs, maxMs },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) deepFreeze(child);
+  return Object.freeze(value);
+}
+
+/**
+ * A summary for the start-up log line: no Key Vault values (names of the APIM
+ * service and resource group included: they come from the vault), no
+ * credentials in the Redis URL.
+ */
+export function describeConfig(config: ReconcilerConfig): Record<string, unknown> {
+  return {
+    redisUrl: withoutCredentials(config.redisUrl),
+    queuePrefix: config.queuePrefix,
+    adminPort: config.adminPort,
+    concurrency: config.concurrency,
+    resyncIntervalSeconds: config.resyncIntervalSeconds,
+    ingressClass: config.ingressClass,
+    gatewayBaseUrl: config.gatewayBaseUrl,
+    armEndpoint: config.armEndpoint,
+    apimWritesPerSecond: config.apimWritesPerSecond,
+    quotaPeriodSeconds: config.quotaPeriodSeconds,
+    publishInternalSegments: config.publishInternalSegments,
+    backoff: config.backoff,
+  };
+}
+
+function withoutCredentials(raw: string): string {
+  const parsed = new URL(raw);
+  if (parsed.username || parsed.password) {
+    parsed.username = parsed.username ? '***' : '';
+    parsed.password = parsed.password ? '***' : '';
+  }
+  return parsed.toString().replace(/\/$/, '');
+}
