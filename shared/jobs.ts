@@ -14,6 +14,11 @@ export interface ReconcileJobData {
   readonly key: string;
 }
 
+/** The backoff type the reconciler's workers compute (shared/backoff.ts): exponential, jittered, capped, Retry-After aware. */
+export const RECONCILE_BACKOFF = 'reconcile';
+/** Transient failures retry for as long as they last; the cap on the delay keeps that cheap. */
+const RECONCILE_ATTEMPTS = 1_000_000;
+
 /**
  * Deduplicated by key with `keepLastIfActive`: while a job for a key waits, a
  * new request joins it (the worker will read the latest object anyway); while
@@ -25,6 +30,8 @@ export function reconcileJobOptions(key: string, delayMs: number): JobsOptions {
   return {
     deduplication: { id: key, keepLastIfActive: true },
     delay: delayMs,
+    attempts: RECONCILE_ATTEMPTS,
+    backoff: { type: RECONCILE_BACKOFF },
     removeOnComplete: { count: 1000, age: 24 * 3600 },
     removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
   };

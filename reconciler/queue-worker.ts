@@ -1,0 +1,98 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RECONCILE_BACKOFF, RECONCILE_QUEUE, type ReconcileJobData } from '../shared/jobs.ts';
+import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
+import { PermanentError, RetryableError, errorMessage } from '../shared/errors.ts';
+import type { Logger } from '../shared/log.ts';
+
+/** What a reconcile asks of the queue: done, or look again later without counting it a failure. */
+export type ReconcileOutcome = { readonly kind: 'done' } | { readonly kind: 'requeue'; readonly afterMs: number; readonly reason: string };
+
+export interface ReconcileContext {
+  readonly jobId: string;
+  /** 1 for the first try of this job, counting retries after failures. */
+  readonly attempt: number;
+}
+
+export type ReconcileHandler = (key: string, context: ReconcileContext) => Promise<ReconcileOutcome>;
+
+export interface QueueWorkerOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly backoff: BackoffSettings;
+  readonly handler: ReconcileHandler;
+  readonly log: Logger;
+  /** How long a job's lock lives without renewal: a killed worker's job is taken over after about this long. */
+  readonly lockDurationMs?: number;
+  readonly random?: () => number;
+  readonly onSettled?: (key: string, result: 'done' | 'requeued' | 'retrying' | 'permanent', ms: number) => void;
+}
+
+export interface QueueWorker {
+  /** Stops taking jobs; waits up to `graceMs` for running ones, then hands them back (their locks lapse and another worker takes them). */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * The only file that knows BullMQ's Worker. Jobs hold a key; the handler
+ * reads the live object. BullMQ's per-key deduplication with
+ * keepLastIfActive (shared/jobs.ts) keeps one key from running twice at
+ * once across every worker and replica, and keeps one more run for an
+ * update that arrives mid-reconcile.
+ */
+export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Redis connection failed; the worker reconnects'));
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const process = async (job: Job<ReconcileJobData>, token?: string): Promise<void> => {
+    const key = job.data.key;
+    const started = Date.now();
+    const settle = (result: 'done' | 'requeued' | 'retrying' | 'permanent'): void => options.onSettled?.(key, result, Date.now() - started);
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = await options.handler(key, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 });
+    } catch (error) {
+      if (error instanceof PermanentError) {
+        settle('permanent');
+        throw new UnrecoverableError(error.message);
+      }
+      settle('retrying');
+      throw error;
+    }
+    if (outcome.kind === 'requeue') {
+      settle('requeued');
+      await job.moveToDelayed(Date.now() + outcome.afterMs, token);
+      throw new DelayedError();
+    }
+    settle('done');
+  };
+  const worker = new Worker<ReconcileJobData>(RECONCILE_QUEUE, process, {
+    connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockDuration,
+    stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
+    // A reconcile is idempotent: a job whose worker died is simply run again, however often that happens.
+    maxStalledCount: 1_000,
+    settings: {
+      backoffStrategy: (attemptsMade, type, error) =>
+        type === RECONCILE_BACKOFF ? backoffDelay(attemptsMade, options.backoff, options.random, error instanceof RetryableError ? error.retryAfterMs : undefined) : -1,
+    },
+  });
+  worker.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Queue worker error'));
+  worker.on('failed', (job, error) => {
+    if (job) options.log.warn({ key: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message }, 'Reconcile failed');
+  });
+  return {
+    async close(graceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close().then(() => true);
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+      const finished = await Promise.race([graceful, late]);
+      clearTimeout(timer);
+      if (!finished) await worker.close(true);
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions } from '../../../shared/jobs.ts';
+import { PermanentError, RetryableError } from '../../../shared/errors.ts';
+import { silentLogger } from '../../../shared/log.ts';
+import { startQueueWorker, type QueueWorker, type ReconcileHandler } from '../../../reconciler/queue-worker.ts';
+import { REDIS_URL } from '../../helpers/webhook.ts';
+
+interface Harness {
+  queue: Queue;
+  prefix: string;
+  enqueue(key: string, delayMs?: number): Promise<void>;
+  worker(handler: ReconcileHandler, concurrency?: number): QueueWorker;
+}
+
+/** A queue of the test's own (a fresh prefix), and workers on it; all closed and obliterated at the end. */
+function harness(t: { teardown(fn: () => unknown): void }): Harness {
+  const prefix = `test-${randomUUID()}`;
+  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
+  const workers: QueueWorker[] = [];
+  t.teardown(async () => {
+    await Promise.all(workers.map((w) => w.close(1000)));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+  return {
+    queue,
+    prefix,
+    enqueue: async (key, delayMs = 0) => void (await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs))),
+    worker(handler, concurrency = 4) {
+      const w = startQueueWorker({ redisUrl: REDIS_URL, prefix, concurrency, handler, log: silentLogger(), backoff: { baseMs: 20, maxMs: 200 } });
+      workers.push(w);
+      return w;
+    },
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+t.test('an update during a reconcile causes exactly one more reconcile after it, never a parallel one', async (t) => {
+  const h = harness(t);
+  const runs: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let active = 0;
+  let maxActive = 0;
+  h.worker(async (key) => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    runs.push(key);
+    if (runs.length === 1) await gate;
+    active--;
+    return { kind: 'done' };
+  });
+  await h.enqueue('ns/api');
+  await until(() => runs.length === 1, 'the first reconcile to start');
+  await h.enqueue('ns/api');
+  await h.enqueue('ns/api');
+  await h.enqueue('ns/api');
+  release();
+  await until(() => runs.length >= 2, 'the follow-up reconcile');
+  await until(async () => {
+    const counts = await h.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).every((n) => n === 0) && active === 0;
+  }, 'the queue to drain');
+  t.equal(runs.length, 2, 'three updates mid-reconcile collapse into one more run');
+  t.equal(maxActive, 1, 'never two at once');
+});
+
+t.test('two workers never reconcile one key at once, and no update is lost', async (t) => {
+  const h = harness(t);
+  const active = new Map<string, number>();
+  let overlaps = 0;
+  const starts = new Map<string, number[]>();
+  const handler: ReconcileHandler = async (key) => {
+    const n = (active.get(key) ?? 0) + 1;
+    active.set(key, n);
+    if (n > 1) overlaps++;
+    starts.set(key, [...(starts.get(key) ?? []), Date.now()]);
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    active.set(key, (active.get(key) ?? 1) - 1);
+    return { kind: 'done' };
+  };
+  h.worker(handler, 8);
+  h.worker(handler, 8);
+  const keys = ['a/one', 'a/two', 'b/one'];
+  const lastAdd = new Map<string, number>();
+  for (let round = 0; round < 40; round++) {
+    for (const key of keys) {
+      lastAdd.set(key, Date.now());
+      await h.enqueue(key);
+    }
+    await new Promise((r) => setTimeout(r, 3));
+  }
+  await until(() => keys.every((k) => (starts.get(k) ?? []).some((s) => s >= (lastAdd.get(k) ?? 0))), 'a reconcile after every key\'s last update');
+  t.equal(overlaps, 0, 'no key ran twice at once');
+  for (const key of keys) t.ok((starts.get(key)?.length ?? 0) < 80, `${key}: updates were collapsed (${starts.get(key)?.length} runs for 40 updates)`);
+});
+
+t.test('outcomes: requeue waits without spending attempts, retryable backs off, permanent stops', async (t) => {
+  const h = harness(t);
+  const seen: { key: string; attempt: number }[] = [];
+  h.worker(async (key, { attempt }) => {
+    seen.push({ key, attempt });
+    const count = seen.filter((s) => s.key === key).length;
+    if (key === 'ns/not-ready' && count < 3) return { kind: 'requeue', afterMs: 20, reason: 'no load balancer address yet' };
+    if (key === 'ns/flaky' && count < 3) throw new RetryableError('503 from APIM', { retryAfterMs: 30 });
+    if (key === 'ns/bad') throw new PermanentError('ValidationError: path already used');
+    return { kind: 'done' };
+  });
+  for (const key of ['ns/not-ready', 'ns/flaky', 'ns/bad']) await h.enqueue(key);
+  await until(() => seen.filter((s) => s.key === 'ns/not-ready').length === 3 && seen.filter((s) => s.key === 'ns/flaky').length === 3, 'the requeues and retries');
+  t.same(seen.filter((s) => s.key === 'ns/not-ready').map((s) => s.attempt), [1, 1, 1], 'a requeue is not a failed attempt');
+  t.same(seen.filter((s) => s.key === 'ns/flaky').map((s) => s.attempt), [1, 2, 3], 'retries count attempts');
+  await until(async () => (await h.queue.getJobs(['failed'])).length === 1, 'the permanent failure to be recorded');
+  t.equal(seen.filter((s) => s.key === 'ns/bad').length, 1, 'a permanent failure is not retried');
+  const failed = await h.queue.getJobs(['failed']);
+  t.same(failed.map((j) => j.data.key), ['ns/bad']);
+  await h.enqueue('ns/bad');
+  await until(() => seen.filter((s) => s.key === 'ns/bad').length === 2, 'a new request after a permanent failure');
+  t.pass('a new request (a spec change) runs it again');
+});
+
+t.test('a worker killed mid-job: another worker takes the key over', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const h = harness(t);
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../helpers/stuck-worker.ts', import.meta.url)), REDIS_URL, h.prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  await h.enqueue('ns/orphan');
+  await until(() => output.includes('started ns/orphan'), 'the doomed worker to take the job');
+  child.kill('SIGKILL');
+  const taken: string[] = [];
+  const survivor = startQueueWorker({ redisUrl: REDIS_URL, prefix: h.prefix, concurrency: 1, lockDurationMs: 1000, backoff: { baseMs: 20, maxMs: 200 }, log: silentLogger(), handler: async (key) => {
+    taken.push(key);
+    return { kind: 'done' };
+  } });
+  t.teardown(() => survivor.close(1000));
+  await until(() => taken.includes('ns/orphan'), 'the job to be taken over once its lock lapsed', 20_000);
+  t.same(taken, ['ns/orphan']);
+});
