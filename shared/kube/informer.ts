@@ -1,0 +1,168 @@
+/**
+ * A client-node informer that keeps going. The informer re-lists by itself
+ * after 410 Expired and resumes dropped watches; on any other error it stops
+ * for good, so this starts a fresh one (new target, new LIST) after an
+ * exponential, capped delay. Used by the webhook's path cache and the
+ * reconciler's watcher alike.
+ */
+import { KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../log.ts';
+import { describeError } from './errors.ts';
+
+export interface InformerState {
+  readonly enabled: boolean;
+  /** True once the first LIST arrived; stays true through later restarts (what was learnt is kept). */
+  readonly synced: boolean;
+  /** Why the informer is not (or no longer) healthy. */
+  readonly reason?: string;
+}
+
+export interface InformerTarget {
+  /** The watch path, e.g. `/apis/oda.tmforum.org/v1/exposedapis`. */
+  readonly path: string;
+  readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
+  /** Said once in the log when the target was chosen with a caveat (e.g. discovery failed). */
+  readonly note?: string;
+}
+
+export interface InformerHandlers {
+  /** Every LIST (the first and each re-list) with all items, before add events for them. */
+  readonly onList?: (items: readonly KubernetesObject[]) => void;
+  readonly onAdd?: (object: KubernetesObject) => void;
+  readonly onUpdate?: (object: KubernetesObject) => void;
+  readonly onDelete?: (object: KubernetesObject) => void;
+}
+
+export interface InformerOptions {
+  readonly kubeConfig: KubeConfig;
+  /** What is watched, in words, for logs: "ExposedAPIs". */
+  readonly what: string;
+  /** Chosen anew at every (re)start, so a restart also redoes discovery. */
+  readonly target: () => Promise<InformerTarget>;
+  readonly handlers: InformerHandlers;
+  readonly log: Logger;
+  readonly onStateChange?: (state: InformerState) => void;
+  /** Restart delays after an informer error: initial, doubled per failure, capped. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+export interface Informer {
+  state(): InformerState;
+  /** Ends the informer and any pending restart; resolves when nothing is left running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * client-node's Watch with an off switch. ListWatch.stop() only aborts the
+ * request it already holds: a stop that lands while the informer is listing,
+ * waiting to reconnect, or connecting would otherwise leave a watch running.
+ */
+class StoppableWatch extends Watch {
+  readonly #signal: AbortSignal;
+  constructor(kubeConfig: KubeConfig, signal: AbortSignal) {
+    super(kubeConfig);
+    this.#signal = signal;
+  }
+  override async watch(
+    path: string, query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void,
+  ): Promise<AbortController> {
+    if (this.#signal.aborted) return new AbortController();
+    const controller = await super.watch(path, query, callback, done);
+    if (this.#signal.aborted) controller.abort();
+    return controller;
+  }
+}
+
+/** A delay that ends early (resolves) when the signal aborts, so no timer outlives stop(). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    }
+    signal.addEventListener('abort', finish, { once: true });
+  });
+}
+
+function startListWatch(kubeConfig: KubeConfig, target: InformerTarget, handlers: InformerHandlers, signal: AbortSignal, onError: (error: unknown) => void): ListWatch<KubernetesObject> {
+  const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+    const result = await target.list();
+    // Stopped while listing: fail the list so the informer does not go on to watch.
+    if (signal.aborted) throw new Error('informer stopped');
+    handlers.onList?.(result.items);
+    return result;
+  };
+  const informer = new ListWatch(target.path, new StoppableWatch(kubeConfig, signal), list, false, undefined, undefined, { delayFn: (ms) => abortableDelay(ms, signal) });
+  if (handlers.onAdd) informer.on('add', handlers.onAdd);
+  if (handlers.onUpdate) informer.on('update', handlers.onUpdate);
+  if (handlers.onDelete) informer.on('delete', handlers.onDelete);
+  informer.on('error', (error) => { if (!signal.aborted) onError(error); });
+  informer.start().catch((error: unknown) => { if (!signal.aborted) onError(error); });
+  return informer;
+}
+
+export function startInformer(options: InformerOptions): Informer {
+  const { kubeConfig, log, what } = options;
+  const initialMs = options.backoff?.initialMs ?? 500;
+  const maxMs = options.backoff?.maxMs ?? 30_000;
+  let state: InformerState = { enabled: true, synced: false, reason: `waiting for the first list of ${what}` };
+  let stopped = false;
+  let failures = 0;
+  let lastSyncAt = 0;
+  let current: { controller: AbortController; informer?: ListWatch<KubernetesObject> } | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const setState = (next: InformerState) => {
+    if (next.synced === state.synced && next.reason === state.reason) return;
+    state = next;
+    options.onStateChange?.(state);
+  };
+
+  const fail = (controller: AbortController, informer: ListWatch<KubernetesObject> | undefined, error: unknown) => {
+    controller.abort();
+    void informer?.stop();
+    if (stopped) return;
+    // Backoff resets only after a healthy spell: a watch that fails right after each good LIST must not re-list in a hot loop.
+    if (lastSyncAt > 0 && Date.now() - lastSyncAt > maxMs) failures = 0;
+    failures++;
+    const delay = Math.min(maxMs, initialMs * 2 ** (failures - 1));
+    const message = describeError(error);
+    log.warn({ error: message, retryInMs: delay }, `Watch of ${what} failed; restarting it`);
+    setState({ enabled: true, synced: state.synced, reason: `watch failed (${message}); restarting in ${delay} ms` });
+    retry = setTimeout(() => { retry = undefined; void run(); }, delay);
+  };
+
+  const run = async () => {
+    const controller = new AbortController();
+    current = { controller };
+    const target = await options.target();
+    if (controller.signal.aborted) return;
+    if (target.note) log.warn({ path: target.path }, `${what}: ${target.note}`);
+    const handlers: InformerHandlers = {
+      ...options.handlers,
+      onList: (items) => {
+        options.handlers.onList?.(items);
+        lastSyncAt = Date.now();
+        if (!state.synced || state.reason) log.info({ path: target.path, count: items.length }, `Listed ${what}`);
+        setState({ enabled: true, synced: true });
+      },
+    };
+    current.informer = startListWatch(kubeConfig, target, handlers, controller.signal, (error) => fail(controller, current?.informer, error));
+  };
+
+  void run();
+  return {
+    state: () => state,
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      retry = undefined;
+      current?.controller.abort();
+      await current?.informer?.stop();
+    },
+  };
+}
