@@ -21,6 +21,8 @@ export interface InformerTarget {
   /** The watch path, e.g. `/apis/oda.tmforum.org/v1/exposedapis`. */
   readonly path: string;
   readonly list: () => Promise<KubernetesListObject<KubernetesObject>>;
+  /** Restricts the watch as the list function restricts the list. */
+  readonly labelSelector?: string;
   /** Said once in the log when the target was chosen with a caveat (e.g. discovery failed). */
   readonly note?: string;
 }
@@ -96,7 +98,7 @@ function startListWatch(kubeConfig: KubeConfig, target: InformerTarget, handlers
     handlers.onList?.(result.items);
     return result;
   };
-  const informer = new ListWatch(target.path, new StoppableWatch(kubeConfig, signal), list, false, undefined, undefined, { delayFn: (ms) => abortableDelay(ms, signal) });
+  const informer = new ListWatch(target.path, new StoppableWatch(kubeConfig, signal), list, false, target.labelSelector, undefined, { delayFn: (ms) => abortableDelay(ms, signal) });
   if (handlers.onAdd) informer.on('add', handlers.onAdd);
   if (handlers.onUpdate) informer.on('update', handlers.onUpdate);
   if (handlers.onDelete) informer.on('delete', handlers.onDelete);
