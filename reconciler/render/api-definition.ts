@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { ExposedApi } from '../../shared/exposed-api/model.ts';
+import { displayNameFor, ownershipMarker } from './api-id.ts';
+
+export type ImportFormat = 'openapi' | 'openapi+json' | 'openapi-link' | 'openapi+json-link' | 'swagger-json' | 'swagger-link-json';
+
+/** What the reconciler writes to APIM for one API (the API entity; the policy goes separately). */
+export interface ApiDefinition {
+  displayName: string;
+  /** Without the leading `/`. */
+  path: string;
+  serviceUrl: string;
+  protocols: ['https'];
+  subscriptionRequired: boolean;
+  subscriptionKeyHeader?: string;
+  subscriptionKeyQuery?: string;
+  /** Carries the ownership marker and the `spec-sha256:` line. */
+  description: string;
+  openidProviderId?: string;
+  import?: { format: ImportFormat; value: string };
+}
+
+export const MAX_SERVICE_URL_LENGTH = 2000;
+const SPEC_HASH_PREFIX = 'spec-sha256: ';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The APIM import format for an OpenAPI document: by its version, its syntax
+ * and whether APIM gets the text or fetches a URL. APIM takes Swagger 2.0 as
+ * JSON only: convert a YAML one to JSON (inline) before asking.
+ */
+export function importFormatFor(kind: 'swagger2' | 'openapi3', syntax: 'json' | 'yaml', sourceKind: 'inline' | 'url'): ImportFormat {
+  const link = sourceKind === 'url';
+  if (kind === 'swagger2') {
+    if (syntax === 'yaml') throw new Error('APIM imports Swagger 2.0 as JSON only: convert the YAML document to JSON and import it inline');
+    return link ? 'swagger-link-json' : 'swagger-json';
+  }
+  if (syntax === 'json') return link ? 'openapi+json-link' : 'openapi+json';
+  return link ? 'openapi-link' : 'openapi';
+}
+
+/** The `spec-sha256:` value in a description this operator wrote, if any. */
+export function specHashIn(description: string | undefined): string | undefined {
+  const line = description?.split(/\r?\n/).find((l) => l.trim().startsWith(SPEC_HASH_PREFIX));
+  return line?.trim().slice(SPEC_HASH_PREFIX.length);
+}
+
+export interface ApiDefinitionInput {
+  readonly serviceUrl: string;
+  readonly spec?: { readonly format: ImportFormat; readonly value: string };
+  readonly openidProviderId?: string;
+}
+
+/** The API entity for an ExposedAPI. Pure: the caller fetched the document and found the backend URL. */
+export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput): ApiDefinition {
+  if (!/^https?:\/\//.test(input.serviceUrl) || input.serviceUrl.length > MAX_SERVICE_URL_LENGTH) {
+    throw new Error(`api definition: serviceUrl must be an http(s) URL of at most ${MAX_SERVICE_URL_LENGTH} characters`);
+  }
+  const description = [
+    `${model.name}: ExposedAPI ${model.key.namespace}/${model.key.name}, published by oda-apim-operator. Changes made here are overwritten.`,
+    ownershipMarker(model.key),
+    `${SPEC_HASH_PREFIX}${input.spec ? sha256(input.spec.value) : 'none'}`,
+  ].join('\n');
+  const definition: ApiDefinition = {
+    displayName: displayNameFor(model),
+    path: model.path.replace(/^\/+/, ''),
+    serviceUrl: input.serviceUrl,
+    protocols: ['https'],
+    subscriptionRequired: model.apiKey !== undefined,
+    description,
+  };
+  if (model.apiKey?.header) definition.subscriptionKeyHeader = model.apiKey.header;
+  if (model.apiKey?.query) definition.subscriptionKeyQuery = model.apiKey.query;
+  if (input.openidProviderId) definition.openidProviderId = input.openidProviderId;
+  if (input.spec) definition.import = { format: input.spec.format, value: input.spec.value };
+  return definition;
+}
+
+/** JSON with object keys sorted at every level and undefined members left out. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A hash of everything the reconciler writes to APIM for one API: the whole
+ * definition (imported document included) and the policy document. Equal
+ * hashes mean there is nothing to write.
+ */
+export function desiredStateHash(definition: ApiDefinition, policyXml: string): string {
+  return sha256(canonicalJson({ definition, policy: policyXml }));
+}
