@@ -1,0 +1,432 @@
+/**
+ * The reconciler's narrow view of Kubernetes, and the only reconciler file that
+ * imports @kubernetes/client-node. 404 becomes undefined (or success where a
+ * thing being gone is the goal); every other failure becomes a RetryableError
+ * (409, 429, 5xx, network; Retry-After honoured) or a PermanentError (400,
+ * 403, 422 and other refusals that a retry cannot fix).
+ *
+ * Group-based resources (ExposedAPI, Ingress, events.k8s.io Event) go through
+ * CustomObjectsApi: bodies stay plain JSON, with no typed-model round trip that
+ * drops unknown fields, turns timestamps into Dates or mis-formats MicroTime.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret,
+} from '@kubernetes/client-node';
+import { PermanentError, RetryableError } from '../../shared/errors.ts';
+import { formatKey, type ResourceKey } from '../../shared/key.ts';
+import type { Logger } from '../../shared/log.ts';
+import { describeError } from '../../shared/kube/errors.ts';
+import { discoverVersion, GROUP, PLURAL } from '../../shared/kube/exposed-apis.ts';
+
+export interface KubeObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  deletionTimestamp?: string;
+  [field: string]: unknown;
+}
+
+/** A Kubernetes object as plain JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: KubeObjectMeta;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface KubeEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  readonly action: string;
+}
+
+export interface KubeClient {
+  /** The live ExposedAPI, read through the served version chosen at construction; undefined when there is none. */
+  getExposedApi(key: ResourceKey): Promise<KubeObject | undefined>;
+  /** `namespace/name` of every ExposedAPI in every namespace, for the periodic resync. */
+  listExposedApiKeys(): Promise<string[]>;
+  /**
+   * Merges `status` into the object's status, only if the object is still at
+   * `resourceVersion` (else RetryableError). Through /status when the CRD has
+   * that subresource, else through the main resource.
+   */
+  writeStatus(key: ResourceKey, status: object, resourceVersion: string): Promise<KubeObject>;
+  /** Drops one finalizer if the object is still at `resourceVersion` (else RetryableError); gone already → done. */
+  removeFinalizer(key: ResourceKey, finalizer: string, resourceVersion: string): Promise<void>;
+  getIngress(key: ResourceKey): Promise<KubeObject | undefined>;
+  /** Creates, or updates what differs in labels, annotations, ownerReferences and spec; no write when nothing differs. Live status is kept. */
+  applyIngress(ingress: object): Promise<KubeObject>;
+  deleteIngress(key: ResourceKey): Promise<void>;
+  /** Creates, or updates what differs (type, data, labels, annotations, ownerReferences); stringData is written as data. */
+  applySecret(secret: object): Promise<void>;
+  /** An events.k8s.io/v1 Event; repeats of the same event grow its series. Never throws: failures are logged. */
+  recordEvent(regarding: KubeObject, event: KubeEvent): Promise<void>;
+}
+
+export interface KubeClientOptions {
+  /** Whether ExposedAPI has a /status subresource; 'detect' (default) reads discovery once. */
+  readonly statusSubresource?: boolean | 'detect';
+  /** The ExposedAPI version to read and write; default the group's preferred version from discovery. */
+  readonly version?: string;
+  /** Reports every API call: an operation name, the HTTP status (or 'error' when no answer came) and the duration. */
+  readonly onCall?: (op: string, status: number | 'error', ms: number) => void;
+  readonly log: Logger;
+  /** events.k8s.io reportingController / reportingInstance. */
+  readonly reportingController?: string;
+  readonly reportingInstance?: string;
+}
+
+const INGRESS = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' } as const;
+const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events' } as const;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const EVENT_CACHE_SIZE = 4096;
+const NOTE_LIMIT = 1024;
+
+type HttpResult<T> = { httpStatusCode: number; data: T };
+
+interface ApiFailure { code?: unknown; body?: unknown; headers?: Record<string, string> }
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as ApiFailure | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const PERMANENT = new Set([400, 403, 404, 405, 406, 410, 413, 415, 422]);
+
+/** Our error for a failed call: permanent when a retry cannot help, else retryable. */
+export function classify(error: unknown, what: string): Error {
+  const status = statusOf(error);
+  const message = `${what}: ${describeError(error)}`;
+  if (status !== undefined && PERMANENT.has(status)) return new PermanentError(message, { cause: error });
+  const headers = (error as ApiFailure | null)?.headers ?? {};
+  return new RetryableError(message, { cause: error, retryAfterMs: retryAfterMs(headers['retry-after']) });
+}
+
+function plain(value: unknown): KubeObject {
+  return value as KubeObject;
+}
+
+function keyOfObject(object: object, kind: string): ResourceKey {
+  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
+  if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') {
+    throw new PermanentError(`${kind} needs metadata.namespace and metadata.name`);
+  }
+  return { namespace: metadata.namespace, name: metadata.name };
+}
+
+/** Deep equality of JSON values, ignoring key order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Every key of `wanted` has the same value in `live` (others may add labels and annotations). */
+function holds(live: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => live?.[k] === v);
+}
+
+/** The metadata we own on an object we apply: merged into the live metadata, never replacing others' keys. */
+function mergedMetadata(live: KubeObjectMeta, wanted: KubeObjectMeta): KubeObjectMeta {
+  const merged: KubeObjectMeta = { ...live };
+  if (wanted.labels) merged.labels = { ...live.labels, ...wanted.labels };
+  if (wanted.annotations) merged.annotations = { ...live.annotations, ...wanted.annotations };
+  if (wanted.ownerReferences) merged.ownerReferences = wanted.ownerReferences;
+  return merged;
+}
+
+function metadataHolds(live: KubeObjectMeta, wanted: KubeObjectMeta): boolean {
+  return holds(live.labels, wanted.labels) && holds(live.annotations, wanted.annotations)
+    && (wanted.ownerReferences === undefined || sameJson(live.ownerReferences ?? [], wanted.ownerReferences));
+}
+
+/** MicroTime as the API server parses it: RFC 3339 with exactly six fractional digits. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** stringData folded into base64 data, as the API server stores a Secret. */
+function secretData(secret: V1Secret): Record<string, string> {
+  const data: Record<string, string> = { ...secret.data };
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  return data;
+}
+
+export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOptions): KubeClient {
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const { log } = options;
+  const reportingController = options.reportingController ?? `${GROUP}/apim-operator`;
+  const reportingInstance = options.reportingInstance ?? hostname();
+
+  /** Runs one API call, reports it, and returns its data; failures are reported and rethrown as they came. */
+  async function call<T>(op: string, run: () => Promise<HttpResult<T>>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      options.onCall?.(op, result.httpStatusCode, performance.now() - started);
+      return result.data;
+    } catch (error) {
+      options.onCall?.(op, statusOf(error) ?? 'error', performance.now() - started);
+      throw error;
+    }
+  }
+
+  /** Like call(), but 404 → undefined and any other failure → our error types. */
+  async function read<T>(op: string, what: string, run: () => Promise<HttpResult<T>>): Promise<T | undefined> {
+    try {
+      return await call(op, run);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw classify(error, what);
+    }
+  }
+
+  async function write<T>(op: string, what: string, run: () => Promise<HttpResult<T>>): Promise<T> {
+    try {
+      return await call(op, run);
+    } catch (error) {
+      throw classify(error, what);
+    }
+  }
+
+  let versionFound: string | undefined = options.version;
+  async function version(): Promise<string> {
+    if (versionFound) return versionFound;
+    const found = await discoverVersion(kubeConfig);
+    if (found.note) log.warn({ version: found.version, reason: found.note }, 'Fell back to the default ExposedAPI version');
+    else versionFound = found.version;
+    return found.version;
+  }
+
+  let subresource: Promise<boolean> | undefined =
+    options.statusSubresource === true || options.statusSubresource === false ? Promise.resolve(options.statusSubresource) : undefined;
+  function hasStatusSubresource(): Promise<boolean> {
+    subresource ??= (async () => {
+      const v = await version();
+      const list = await write('discoverResources', `discovery of ${GROUP}/${v}`,
+        () => custom.getAPIResourcesWithHttpInfo({ group: GROUP, version: v }));
+      return list.resources.some((r) => r.name === `${PLURAL}/status`);
+    })();
+    // Only a successful answer is kept: a failed discovery is asked again next time.
+    subresource.catch(() => { subresource = undefined; });
+    return subresource;
+  }
+
+  const exposedApi = async (key: ResourceKey) => ({ group: GROUP, version: await version(), plural: PLURAL, namespace: key.namespace, name: key.name });
+  async function getIngress(key: ResourceKey): Promise<KubeObject | undefined> {
+    const ref = { ...INGRESS, namespace: key.namespace, name: key.name };
+    return plain(await read('getIngress', `get Ingress ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+  }
+
+  const events = createEventRecorder({ custom, call, log, reportingController, reportingInstance });
+
+  return {
+    async getExposedApi(key) {
+      const ref = await exposedApi(key);
+      return plain(await read('getExposedApi', `get ExposedAPI ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+    },
+
+    async listExposedApiKeys() {
+      const v = await version();
+      const keys: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await write('listExposedApis', 'list ExposedAPIs', () =>
+          custom.listClusterCustomObjectWithHttpInfo({ group: GROUP, version: v, plural: PLURAL, limit: 500, _continue: next })) as
+          { items: KubeObject[]; metadata?: { continue?: string } };
+        for (const item of page.items) keys.push(formatKey({ namespace: item.metadata.namespace ?? '', name: item.metadata.name ?? '' }));
+        next = page.metadata?.continue || undefined;
+      } while (next);
+      return keys.sort();
+    },
+
+    async writeStatus(key, status, resourceVersion) {
+      const ref = { ...(await exposedApi(key)), body: { metadata: { resourceVersion }, status } };
+      const viaStatus = await hasStatusSubresource();
+      const what = `write status of ExposedAPI ${formatKey(key)}`;
+      try {
+        const updated = viaStatus
+          ? await call('patchExposedApiStatus', () => custom.patchNamespacedCustomObjectStatusWithHttpInfo(ref, MERGE))
+          : await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo(ref, MERGE));
+        return plain(updated);
+      } catch (error) {
+        // A deleted object cannot take a status: retry, and the next read finds it gone.
+        if (statusOf(error) === 404) throw new RetryableError(`${what}: the object is gone`, { cause: error });
+        throw classify(error, what);
+      }
+    },
+
+    async removeFinalizer(key, finalizer, resourceVersion) {
+      const ref = await exposedApi(key);
+      const what = `remove finalizer ${finalizer} from ExposedAPI ${formatKey(key)}`;
+      const live = plain(await read('getExposedApi', `get ExposedAPI ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+      const index = live?.metadata.finalizers?.indexOf(finalizer) ?? -1;
+      if (!live || index < 0) return;
+      // The test keeps us from removing another finalizer if the list moved; the
+      // resourceVersion is a precondition (409) so no concurrent change is overwritten.
+      const body = [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: finalizer },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+        { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+      ];
+      try {
+        await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo({ ...ref, body }, JSON_PATCH));
+        log.info({ namespace: key.namespace, name: key.name, finalizer }, 'Removed finalizer');
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 404) return;
+        // 422 here can only be the failed test: the finalizer list changed under us.
+        if (status === 422) throw new RetryableError(`${what}: the finalizers changed meanwhile (${describeError(error)})`, { cause: error });
+        throw classify(error, what);
+      }
+    },
+
+    getIngress,
+
+    async applyIngress(ingress) {
+      const wanted = ingress as KubeObject;
+      const key = keyOfObject(ingress, 'Ingress');
+      const live = await getIngress(key);
+      const logged = { namespace: key.namespace, name: key.name };
+      if (!live) {
+        const created = await write('createIngress', `create Ingress ${formatKey(key)}`, () =>
+          custom.createNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, body: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', ...(ingress as Record<string, unknown>) } }));
+        log.info(logged, 'Created Ingress');
+        return plain(created);
+      }
+      if (metadataHolds(live.metadata, wanted.metadata) && sameJson(live.spec ?? {}, wanted.spec ?? {})) return live;
+      // PUT with the live resourceVersion: a concurrent change is a 409, the status subresource keeps the live status.
+      const body = { ...live, metadata: mergedMetadata(live.metadata, wanted.metadata), spec: wanted.spec };
+      const updated = await write('replaceIngress', `update Ingress ${formatKey(key)}`, () =>
+        custom.replaceNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, name: key.name, body }));
+      log.info(logged, 'Updated Ingress');
+      return plain(updated);
+    },
+
+    async deleteIngress(key) {
+      try {
+        await call('deleteIngress', () => custom.deleteNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, name: key.name }));
+        log.info({ namespace: key.namespace, name: key.name }, 'Deleted Ingress');
+      } catch (error) {
+        if (statusOf(error) !== 404) throw classify(error, `delete Ingress ${formatKey(key)}`);
+      }
+    },
+
+    async applySecret(secret) {
+      const wanted = secret as V1Secret;
+      const key = keyOfObject(secret, 'Secret');
+      const data = secretData(wanted);
+      const what = `Secret ${formatKey(key)}`;
+      const live = await read('getSecret', `get ${what}`, () => core.readNamespacedSecretWithHttpInfo(key));
+      const logged = { namespace: key.namespace, name: key.name };
+      if (!live) {
+        const body: V1Secret = { apiVersion: 'v1', kind: 'Secret', metadata: wanted.metadata, type: wanted.type, data };
+        await write('createSecret', `create ${what}`, () => core.createNamespacedSecretWithHttpInfo({ namespace: key.namespace, body }));
+        log.info(logged, 'Created Secret');
+        return;
+      }
+      const liveMeta = (live.metadata ?? {}) as unknown as KubeObjectMeta;
+      const wantedMeta = (wanted.metadata ?? {}) as KubeObjectMeta;
+      const sameType = wanted.type === undefined || wanted.type === live.type;
+      if (sameType && metadataHolds(liveMeta, wantedMeta) && sameJson(live.data ?? {}, data)) return;
+      const metadata = mergedMetadata(liveMeta, wantedMeta) as unknown as V1Secret['metadata'];
+      const body: V1Secret = { ...live, metadata, data, type: wanted.type ?? live.type };
+      await write('replaceSecret', `update ${what}`, () => core.replaceNamespacedSecretWithHttpInfo({ namespace: key.namespace, name: key.name, body }));
+      log.info(logged, 'Updated Secret');
+    },
+
+    recordEvent: (regarding, event) => events(regarding, event),
+  };
+}
+
+interface EventRecorderDeps {
+  readonly custom: CustomObjectsApi;
+  readonly call: <T>(op: string, run: () => Promise<HttpResult<T>>) => Promise<T>;
+  readonly log: Logger;
+  readonly reportingController: string;
+  readonly reportingInstance: string;
+}
+
+interface SeriesEntry { readonly namespace: string; readonly name: string; count: number }
+
+/**
+ * events.k8s.io/v1 Events with client-go's series semantics: the first
+ * occurrence creates an Event, each repeat (same object, type, reason, action
+ * and note) patches series.count and series.lastObservedTime. Calls for one
+ * event run one after another so repeats never race into two Events.
+ */
+function createEventRecorder(deps: EventRecorderDeps): (regarding: KubeObject, event: KubeEvent) => Promise<void> {
+  const series = new Map<string, SeriesEntry>();
+  const tails = new Map<string, Promise<void>>();
+
+  async function record(id: string, regarding: KubeObject, event: KubeEvent): Promise<void> {
+    const namespace = regarding.metadata.namespace ?? 'default';
+    const now = microTime(new Date());
+    const seen = series.get(id);
+    if (seen) {
+      const count = seen.count + 1;
+      try {
+        await deps.call('patchEvent', () => deps.custom.patchNamespacedCustomObjectWithHttpInfo(
+          { ...EVENTS, namespace: seen.namespace, name: seen.name, body: { series: { count, lastObservedTime: now } } }, MERGE));
+        seen.count = count;
+        series.delete(id);
+        series.set(id, seen);
+        return;
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+        series.delete(id); // the Event expired: start a new one
+      }
+    }
+    const name = `${regarding.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
+    const body = {
+      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name, namespace },
+      eventTime: now, reportingController: deps.reportingController, reportingInstance: deps.reportingInstance,
+      type: event.type, reason: event.reason, action: event.action, note: event.message.slice(0, NOTE_LIMIT),
+      regarding: {
+        apiVersion: regarding.apiVersion, kind: regarding.kind, namespace: regarding.metadata.namespace,
+        name: regarding.metadata.name, uid: regarding.metadata.uid, resourceVersion: regarding.metadata.resourceVersion,
+      },
+    };
+    await deps.call('createEvent', () => deps.custom.createNamespacedCustomObjectWithHttpInfo({ ...EVENTS, namespace, body }));
+    series.set(id, { namespace, name, count: 1 });
+    if (series.size > EVENT_CACHE_SIZE) series.delete(series.keys().next().value ?? '');
+  }
+
+  return async (regarding, event) => {
+    const object = regarding.metadata.uid ?? `${regarding.metadata.namespace}/${regarding.metadata.name}`;
+    const id = JSON.stringify([object, event.type, event.reason, event.action, event.message]);
+    const run = (tails.get(id) ?? Promise.resolve()).then(() => record(id, regarding, event)).catch((error: unknown) => {
+      deps.log.warn({ namespace: regarding.metadata.namespace, name: regarding.metadata.name, reason: event.reason, error: describeError(error) }, 'Failed to record an Event');
+    });
+    tails.set(id, run);
+    await run;
+    if (tails.get(id) === run) tails.delete(id);
+  };
+}
