@@ -1,0 +1,127 @@
+/** Policies, OpenID Connect providers, products and subscriptions of the ARM stand-in. */
+import { requireRevision } from './apis.ts';
+import type { HandlerContext } from './context.ts';
+import { ArmFailure, checkIfMatch, headerValue, newEtag, propertiesOf, validation, type ArmAnswer } from './http.ts';
+import { reformatPolicy } from './policy-format.ts';
+
+function policyKey(ctx: HandlerContext, apiId: string): { key: string; name: string } {
+  const { entry, revision, name } = requireRevision(ctx.service, apiId);
+  return { key: `${entry.name};rev=${revision.rev}`.toLowerCase(), name };
+}
+
+function policyBody(ctx: HandlerContext, name: string, xml: string, format: string): unknown {
+  return { id: `${ctx.serviceId}/apis/${name}/policies/policy`, type: 'Microsoft.ApiManagement/service/apis/policies', name: 'policy', properties: { format, value: xml } };
+}
+
+export function getPolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
+  const { key, name } = policyKey(ctx, apiId);
+  const stored = ctx.service.policies.get(key);
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Policy not found.');
+  const format = ctx.request.query.get('format') ?? 'xml';
+  return { status: 200, body: policyBody(ctx, name, stored.xml, format), headers: { etag: stored.etag } };
+}
+
+export function listPolicies(ctx: HandlerContext, apiId: string): ArmAnswer {
+  const { key, name } = policyKey(ctx, apiId);
+  const stored = ctx.service.policies.get(key);
+  const value = stored ? [policyBody(ctx, name, stored.xml, 'xml')] : [];
+  return { status: 200, body: { value, count: value.length } };
+}
+
+export function putPolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
+  const { key, name } = policyKey(ctx, apiId);
+  const p = propertiesOf(ctx.request.body);
+  const format = typeof p.format === 'string' ? p.format : 'xml';
+  if (!['xml', 'rawxml', 'xml-link', 'rawxml-link'].includes(format)) throw validation(`Policy format '${format}' is not supported.`);
+  if (typeof p.value !== 'string' || !/^\s*<policies>[\s\S]*<\/policies>\s*$/.test(p.value)) {
+    throw validation("'policies' is the only root element allowed in a policy document.", [{ code: 'ValidationError', target: 'representation', message: 'The policy document must be a <policies> element.' }]);
+  }
+  const existing = ctx.service.policies.get(key);
+  checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
+  const stored = { xml: reformatPolicy(p.value), etag: newEtag(), properties: {} };
+  ctx.service.policies.set(key, stored);
+  return { status: existing ? 200 : 201, body: policyBody(ctx, name, stored.xml, format), headers: { etag: stored.etag } };
+}
+
+export function deletePolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
+  const { key } = policyKey(ctx, apiId);
+  const ifMatch = headerValue(ctx.request.headers, 'if-match');
+  if (ifMatch === undefined) throw validation('The If-Match header is required.');
+  const existing = ctx.service.policies.get(key);
+  if (!existing) return { status: 204 };
+  checkIfMatch(ifMatch, existing.etag);
+  ctx.service.policies.delete(key);
+  return { status: 200 };
+}
+
+function oidcBody(ctx: HandlerContext, name: string, properties: Record<string, unknown>): unknown {
+  const { clientSecret: _hidden, ...visible } = properties;
+  return { id: `${ctx.serviceId}/openidConnectProviders/${name}`, type: 'Microsoft.ApiManagement/service/openidconnectproviders', name, properties: visible };
+}
+
+export function getOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer {
+  const stored = ctx.service.openidProviders.get(id.toLowerCase());
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'OpenID Connect Provider not found.');
+  return { status: 200, body: oidcBody(ctx, stored.name, stored.properties), headers: { etag: stored.etag } };
+}
+
+export function putOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer {
+  const p = propertiesOf(ctx.request.body);
+  const existing = ctx.service.openidProviders.get(id.toLowerCase());
+  checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
+  const properties = { ...existing?.properties, ...p };
+  const details = [];
+  if (typeof properties.displayName !== 'string' || properties.displayName.length < 1 || properties.displayName.length > 50) details.push({ code: 'ValidationError', target: 'displayName', message: 'Display name must be 1 to 50 characters long.' });
+  if (typeof properties.metadataEndpoint !== 'string' || !URL.canParse(properties.metadataEndpoint)) details.push({ code: 'ValidationError', target: 'metadataEndpoint', message: 'Metadata endpoint must be an absolute URL.' });
+  if (typeof properties.clientId !== 'string' || properties.clientId.length === 0) details.push({ code: 'ValidationError', target: 'clientId', message: 'Client id is required.' });
+  if (details.length > 0) throw validation('One or more fields contain incorrect values:', details);
+  const stored = { name: existing?.name ?? id, properties, etag: newEtag() };
+  ctx.service.openidProviders.set(id.toLowerCase(), stored);
+  return { status: existing ? 200 : 201, body: oidcBody(ctx, stored.name, properties), headers: { etag: stored.etag } };
+}
+
+export function deleteOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer {
+  if (headerValue(ctx.request.headers, 'if-match') === undefined) throw validation('The If-Match header is required.');
+  return { status: ctx.service.openidProviders.delete(id.toLowerCase()) ? 200 : 204 };
+}
+
+export function putProduct(ctx: HandlerContext, id: string): ArmAnswer {
+  const p = propertiesOf(ctx.request.body);
+  const existing = ctx.service.products.get(id.toLowerCase());
+  const properties: Record<string, unknown> = { state: 'notPublished', subscriptionRequired: true, ...existing?.properties, ...p };
+  if (typeof properties.displayName !== 'string' || properties.displayName.length === 0) throw validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'displayName', message: 'Display name is required.' }]);
+  const stored = { name: existing?.name ?? id, properties, etag: newEtag(), apis: existing?.apis ?? new Set<string>() };
+  ctx.service.products.set(id.toLowerCase(), stored);
+  return { status: existing ? 200 : 201, body: { id: `${ctx.serviceId}/products/${stored.name}`, type: 'Microsoft.ApiManagement/service/products', name: stored.name, properties }, headers: { etag: stored.etag } };
+}
+
+export function getProduct(ctx: HandlerContext, id: string): ArmAnswer {
+  const stored = ctx.service.products.get(id.toLowerCase());
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Product not found.');
+  return { status: 200, body: { id: `${ctx.serviceId}/products/${stored.name}`, type: 'Microsoft.ApiManagement/service/products', name: stored.name, properties: stored.properties }, headers: { etag: stored.etag } };
+}
+
+export function productApi(ctx: HandlerContext, productId: string, apiId: string): ArmAnswer {
+  const product = ctx.service.products.get(productId.toLowerCase());
+  if (!product) throw new ArmFailure(404, 'ResourceNotFound', 'Product not found.');
+  const key = apiId.toLowerCase();
+  const method = ctx.request.method;
+  if (method === 'HEAD' || method === 'GET') return product.apis.has(key) ? { status: 204 } : { status: 404 };
+  if (method === 'DELETE') return { status: product.apis.delete(key) ? 200 : 204 };
+  const { entry, revision } = requireRevision(ctx.service, apiId);
+  const created = !product.apis.has(key);
+  product.apis.add(key);
+  return { status: created ? 201 : 200, body: { id: `${ctx.serviceId}/products/${product.name}/apis/${entry.name}`, name: entry.name, properties: { ...revision.properties } } };
+}
+
+export function listSubscriptionSecrets(ctx: HandlerContext, sid: string): ArmAnswer {
+  const stored = ctx.service.subscriptions.get(sid.toLowerCase());
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
+  return { status: 200, body: { primaryKey: stored.primaryKey, secondaryKey: stored.secondaryKey }, headers: { etag: newEtag() } };
+}
+
+export function getSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
+  const stored = ctx.service.subscriptions.get(sid.toLowerCase());
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
+  return { status: 200, body: { id: `${ctx.serviceId}/subscriptions/${stored.name}`, name: stored.name, properties: { scope: stored.scope, state: 'active', displayName: stored.name } } };
+}
