@@ -216,6 +216,11 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     }
   }
 
+  /** A group-based object (ExposedAPI, Ingress) by reference; undefined when there is none. */
+  async function readObject(op: string, what: string, ref: { group: string; version: string; plural: string; namespace: string; name: string }): Promise<KubeObject | undefined> {
+    return (await read(op, what, () => custom.getNamespacedCustomObjectWithHttpInfo(ref))) as KubeObject | undefined;
+  }
+
   let versionFound: string | undefined = options.version;
   async function version(): Promise<string> {
     if (versionFound) return versionFound;
@@ -242,7 +247,7 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const exposedApi = async (key: ResourceKey) => ({ group: GROUP, version: await version(), plural: PLURAL, namespace: key.namespace, name: key.name });
   async function getIngress(key: ResourceKey): Promise<KubeObject | undefined> {
     const ref = { ...INGRESS, namespace: key.namespace, name: key.name };
-    return plain(await read('getIngress', `get Ingress ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+    return await readObject('getIngress', `get Ingress ${formatKey(key)}`, ref);
   }
 
   const events = createEventRecorder({ custom, call, log, reportingController, reportingInstance });
@@ -250,7 +255,7 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   return {
     async getExposedApi(key) {
       const ref = await exposedApi(key);
-      return plain(await read('getExposedApi', `get ExposedAPI ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+      return await readObject('getExposedApi', `get ExposedAPI ${formatKey(key)}`, ref);
     },
 
     async listExposedApiKeys() {
@@ -286,7 +291,7 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     async removeFinalizer(key, finalizer, resourceVersion) {
       const ref = await exposedApi(key);
       const what = `remove finalizer ${finalizer} from ExposedAPI ${formatKey(key)}`;
-      const live = plain(await read('getExposedApi', `get ExposedAPI ${formatKey(key)}`, () => custom.getNamespacedCustomObjectWithHttpInfo(ref)));
+      const live = await readObject('getExposedApi', `get ExposedAPI ${formatKey(key)}`, ref);
       const index = live?.metadata.finalizers?.indexOf(finalizer) ?? -1;
       if (!live || index < 0) return;
       // The test keeps us from removing another finalizer if the list moved; the
