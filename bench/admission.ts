@@ -10,7 +10,7 @@ import { admissionReview, get, trustingAgent } from '../test/helpers/admission.t
 import { fixtureObject, fixtureText } from '../test/helpers/resources.ts';
 import { startSpecServer } from '../test/helpers/spec-server.ts';
 import { freePort } from '../test/helpers/redis-server.ts';
-import { createSpecChecker, SPEC_CHECK_DEFAULTS } from '../webhook/openapi/spec-checker.ts';
+import { createSpecChecker, SPEC_CHECK_DEFAULTS } from '../shared/openapi/spec-checker.ts';
 import { silentLogger } from '../shared/log.ts';
 import { RECONCILE_QUEUE } from '../shared/jobs.ts';
 

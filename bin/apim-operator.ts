@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createLogger } from '../shared/log.ts';
 import { loadWebhookConfig } from '../webhook/config.ts';
-import { createSpecChecker } from '../webhook/openapi/spec-checker.ts';
+import { createSpecChecker } from '../shared/openapi/spec-checker.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { validateFiles } from './validate-command.ts';
 

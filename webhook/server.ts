@@ -7,7 +7,7 @@ import { buildApp } from './app.ts';
 import type { WebhookConfig } from './config.ts';
 import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
 import { createWebhookMetrics } from './metrics.ts';
-import { createSpecChecker, warmUpSpecValidation } from './openapi/spec-checker.ts';
+import { createSpecChecker, warmUpSpecValidation } from '../shared/openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';
 import { loadKubeConfig, startPathWatch } from './kube-path-watch.ts';
 import type { PathClaims } from './admission/validators.ts';

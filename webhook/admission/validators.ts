@@ -2,7 +2,7 @@ import type { CheckResult } from '../../shared/exposed-api/check.ts';
 import { problem, type Findings } from '../../shared/exposed-api/problems.ts';
 import type { SpecificationT } from '../../shared/exposed-api/schema.ts';
 import { specSources } from '../../shared/exposed-api/specification.ts';
-import type { SpecCheckResult } from '../openapi/spec-checker.ts';
+import type { SpecCheckResult } from '../../shared/openapi/spec-checker.ts';
 
 /** What a validator sees: the object, its key, and the local check already made. */
 export interface ValidationInput {

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import type { LookupAddress } from 'node:dns';
-import { createSpecFetcher, type FetchResult, type SpecFetcherOptions } from '../../../webhook/openapi/fetch-spec.ts';
-import type { ResolveAll } from '../../../webhook/openapi/guarded-agent.ts';
+import { createSpecFetcher, type FetchResult, type SpecFetcherOptions } from '../../../shared/openapi/fetch-spec.ts';
+import type { ResolveAll } from '../../../shared/openapi/guarded-agent.ts';
 import { startServer, type LocalServer } from './local-server.ts';
 
 const SPEC = JSON.stringify({ openapi: '3.0.3', info: { title: 'x', version: '1' }, paths: {} });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { request } from 'undici';
-import { createDestinationPolicy } from '../../../webhook/openapi/address-policy.ts';
-import { BLOCKED_CODE, createGuardedAgent, guardedLookup, type ResolveAll } from '../../../webhook/openapi/guarded-agent.ts';
+import { createDestinationPolicy } from '../../../shared/openapi/address-policy.ts';
+import { BLOCKED_CODE, createGuardedAgent, guardedLookup, type ResolveAll } from '../../../shared/openapi/guarded-agent.ts';
 import { startServer } from './local-server.ts';
 
 const resolveTo = (address: string): ResolveAll => (_hostname, callback) => callback(null, [{ address, family: address.includes(':') ? 6 : 4 }]);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../../shared/log.ts';
-import { createSpecChecker, SPEC_CHECK_DEFAULTS, type SpecCheckerOptions } from '../../../webhook/openapi/spec-checker.ts';
+import { createSpecChecker, SPEC_CHECK_DEFAULTS, type SpecCheckerOptions } from '../../../shared/openapi/spec-checker.ts';
 import { startServer, waitFor, type LocalServer } from './local-server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { addressForms, createDestinationPolicy, type DestinationRules } from '../../../webhook/openapi/address-policy.ts';
+import { addressForms, createDestinationPolicy, type DestinationRules } from '../../../shared/openapi/address-policy.ts';
 
 const open: DestinationRules = { allow: [], deny: [] };
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { freshnessOf, validatorsOf } from '../../../webhook/openapi/http-metadata.ts';
+import { freshnessOf, validatorsOf } from '../../../shared/openapi/http-metadata.ts';
 
 t.test('freshnessOf reads Cache-Control', async (t) => {
   const cases: Array<[string | undefined, object]> = [

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LruCache } from '../../../webhook/openapi/lru-cache.ts';
+import { LruCache } from '../../../shared/openapi/lru-cache.ts';
 
 t.test('forgets the least recently used entry', async (t) => {
   const cache = new LruCache<string, number>(2);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { importFormat, parseDocument, YAML_MAX_ALIAS_COUNT } from '../../../webhook/openapi/parse-document.ts';
+import { importFormat, parseDocument, YAML_MAX_ALIAS_COUNT } from '../../../shared/openapi/parse-document.ts';
 
 const info = { title: 'x', version: '1' };
 

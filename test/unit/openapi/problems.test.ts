@@ -1,5 +1,5 @@
 import t from 'tap';
-import { pointerToLocation, schemaProblems, specValidatorProblem, summarise, truncate } from '../../../webhook/openapi/problems.ts';
+import { pointerToLocation, schemaProblems, specValidatorProblem, summarise, truncate } from '../../../shared/openapi/problems.ts';
 
 t.test('pointerToLocation', async (t) => {
   const cases: Array<[string, string]> = [

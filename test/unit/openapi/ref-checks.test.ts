@@ -1,5 +1,5 @@
 import t from 'tap';
-import { expandedSize, refProblems, resolvePointer } from '../../../webhook/openapi/ref-checks.ts';
+import { expandedSize, refProblems, resolvePointer } from '../../../shared/openapi/ref-checks.ts';
 
 t.test('refProblems reports every missing and external reference with its place', async (t) => {
   const document = {

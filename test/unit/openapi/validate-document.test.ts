@@ -2,8 +2,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { stringify } from 'yaml';
-import { parseDocument, type ParsedDocument } from '../../../webhook/openapi/parse-document.ts';
-import { validateDocument } from '../../../webhook/openapi/validate-document.ts';
+import { parseDocument, type ParsedDocument } from '../../../shared/openapi/parse-document.ts';
+import { validateDocument } from '../../../shared/openapi/validate-document.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
 const TMF620 = fixture('TMF620-ProductCatalog-v4.0.0.swagger.json');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../../shared/log.ts';
+import type { Logger } from '../log.ts';
 import { createSpecFetcher } from './fetch-spec.ts';
 import type { ResolveAll } from './guarded-agent.ts';
 import { LruCache } from './lru-cache.ts';

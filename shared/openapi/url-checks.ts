@@ -1,4 +1,4 @@
-import type { Logger } from '../../shared/log.ts';
+import type { Logger } from '../log.ts';
 import { describeUrl, type FetchNotModified, type FetchOk, type SpecFetcher } from './fetch-spec.ts';
 import type { Validators } from './http-metadata.ts';
 import { LruCache } from './lru-cache.ts';
