@@ -1,0 +1,227 @@
+/**
+ * The reconciler's narrow view of Azure API Management, and the only file that
+ * imports @azure/arm-apimanagement. 404 becomes undefined (or success for a
+ * delete); APIM's validation refusals (400, 422) become PermanentError with
+ * APIM's details in the message; everything else (408, 409, 412, 429, 5xx,
+ * network, credential and polling failures) becomes RetryableError, with
+ * `retryAfterMs` from Retry-After when the service sent one.
+ *
+ * The SDK's own retries are cut down to a couple of quick ones for 5xx/408 and
+ * network errors; 429 and 503 with Retry-After are not retried here but handed
+ * to the queue, which delays the job without holding a worker.
+ */
+import { ApiManagementClient, type ApiContract, type ApiCreateOrUpdateParameter } from '@azure/arm-apimanagement';
+import { exponentialRetryPolicy, isRestError, systemErrorRetryPolicy, type PipelineResponse, type RestError } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
+import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
+
+export interface ApimTarget { subscriptionId: string; resourceGroup: string; serviceName: string; endpoint: string /* ARM_ENDPOINT */ }
+export interface ApimApiState { id: string; etag: string; displayName: string; path: string; serviceUrl?: string; protocols: string[]; subscriptionRequired: boolean; subscriptionKeyHeader?: string; subscriptionKeyQuery?: string; description?: string; openidProviderId?: string; apiRevision?: string; isCurrent?: boolean }
+export interface ApiDefinition { displayName: string; path: string; serviceUrl: string; protocols: string[]; subscriptionRequired: boolean; subscriptionKeyHeader?: string; subscriptionKeyQuery?: string; description: string; openidProviderId?: string; import?: { format: string; value: string } }
+export interface ApimClient {
+  /** 404 → undefined. */
+  getApi(apiId: string): Promise<ApimApiState | undefined>;
+  /** Creates or updates and awaits the long-running operation. */
+  putApi(apiId: string, api: ApiDefinition, ifMatch?: string): Promise<ApimApiState>;
+  /** 404 → success. */
+  deleteApi(apiId: string, ifMatch: string): Promise<void>;
+  /** The policy document as APIM returns it (reformatted: compare meaning, not bytes); undefined when none. */
+  getPolicy(apiId: string): Promise<string | undefined>;
+  putPolicy(apiId: string, xml: string): Promise<void>;
+  /** Creates or updates the provider when it is missing or differs; no write otherwise. */
+  ensureOpenIdProvider(id: string, p: { displayName: string; metadataEndpoint: string; clientId: string }): Promise<void>;
+  /** 404 → undefined. */
+  listSubscriptionKeys(subscriptionId: string): Promise<{ primaryKey: string } | undefined>;
+}
+export interface ApimClientOptions {
+  /** Awaited before every write (a rate limit shared by all workers plugs in here). */
+  writeLimiter?: (op: string) => Promise<void>;
+  /** Called once per client call, for metrics: the HTTP status of its (first) answer, or 'error' when none came. */
+  onCall?: (op: string, status: number | 'error', ms: number) => void;
+  /** Interval between polls of a long-running operation; default 1000 ms (a Retry-After on the poll wins). */
+  pollIntervalMs?: number;
+}
+
+const SDK_RETRY = { maxRetries: 2, retryDelayInMs: 300, maxRetryDelayInMs: 3000 };
+const PERMANENT_STATUS = new Set([400, 422]);
+const DEFAULT_KEY_HEADER = 'Ocp-Apim-Subscription-Key';
+const DEFAULT_KEY_QUERY = 'subscription-key';
+
+export function createApimClient(target: ApimTarget, credential: TokenCredential, options: ApimClientOptions = {}): ApimClient {
+  const sdk = new ApiManagementClient(credential, target.subscriptionId, { endpoint: target.endpoint, retryOptions: { maxRetries: 0 } });
+  // Replace the default retry policy (which also waits out any Retry-After on 429/503) with small retries of 5xx/408 and network errors.
+  sdk.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+  sdk.pipeline.addPolicy(exponentialRetryPolicy(SDK_RETRY), { phase: 'Retry' });
+  sdk.pipeline.addPolicy(systemErrorRetryPolicy(SDK_RETRY), { phase: 'Retry' });
+  const rg = target.resourceGroup;
+  const svc = target.serviceName;
+  const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000 };
+
+  /** Runs one SDK call: limiter for writes, metrics, error classification. */
+  async function call<T>(op: string, subject: string, write: boolean, run: (onResponse: (r: PipelineResponse) => void) => Promise<T>, notFound?: () => T): Promise<T> {
+    if (write) await options.writeLimiter?.(op);
+    const started = performance.now();
+    let status: number | 'error' = 'error';
+    const onResponse = (r: PipelineResponse) => {
+      if (status === 'error') status = r.status;
+    };
+    try {
+      const result = await run(onResponse);
+      options.onCall?.(op, status, performance.now() - started);
+      return result;
+    } catch (error) {
+      if (isRestError(error) && error.statusCode !== undefined) status = error.statusCode;
+      options.onCall?.(op, status, performance.now() - started);
+      if (notFound && isRestError(error) && error.statusCode === 404) return notFound();
+      throw classify(op, subject, error);
+    }
+  }
+
+  async function readPolicy(apiId: string): Promise<string | undefined> {
+    let raw: PipelineResponse | undefined;
+    const answer = await sdk.apiPolicy.get(rg, svc, apiId, 'policy', { format: 'xml', onResponse: (r) => { raw = r; } });
+    // azure-sdk-for-js #31566: the SDK deserialises this answer as XML and loses `value` of APIM's JSON; read the raw body.
+    return answer.value ?? policyFromBody(raw?.bodyAsText ?? undefined);
+  }
+
+  return {
+    getApi: (apiId) => call('getApi', apiId, false, async (onResponse) => toState(await sdk.api.get(rg, svc, apiId, { onResponse })), () => undefined),
+
+    putApi: (apiId, api, ifMatch) => call('putApi', apiId, true, async (onResponse) => {
+      const result = await sdk.api.beginCreateOrUpdateAndWait(rg, svc, apiId, toParameters(api), { ...poll, ...(ifMatch ? { ifMatch } : {}), onResponse });
+      if (result.eTag !== undefined) return toState(result);
+      // The final read of a long-running PUT may come back without its ETag header: read the entity tag.
+      const tag = await sdk.api.getEntityTag(rg, svc, apiId);
+      return toState({ ...result, eTag: tag.eTag });
+    }),
+
+    deleteApi: (apiId, ifMatch) => call('deleteApi', apiId, true, async (onResponse) => {
+      await sdk.api.beginDeleteAndWait(rg, svc, apiId, ifMatch, { ...poll, deleteRevisions: true, onResponse });
+    }, () => undefined),
+
+    getPolicy: (apiId) => call('getPolicy', apiId, false, () => readPolicy(apiId), () => undefined),
+
+    putPolicy: (apiId, xml) => call('putPolicy', apiId, true, async (onResponse) => {
+      await sdk.apiPolicy.createOrUpdate(rg, svc, apiId, 'policy', { format: 'xml', value: xml }, { onResponse });
+    }),
+
+    async ensureOpenIdProvider(id, p) {
+      const current = await call('getOpenIdProvider', id, false, (onResponse) => sdk.openIdConnectProvider.get(rg, svc, id, { onResponse }), () => undefined);
+      if (current && current.displayName === p.displayName && current.metadataEndpoint === p.metadataEndpoint && current.clientId === p.clientId) return;
+      await call('putOpenIdProvider', id, true, async (onResponse) => {
+        await sdk.openIdConnectProvider.createOrUpdate(rg, svc, id, { displayName: p.displayName, metadataEndpoint: p.metadataEndpoint, clientId: p.clientId }, { onResponse });
+      });
+    },
+
+    listSubscriptionKeys: (subscriptionId) => call('listSubscriptionKeys', subscriptionId, true, async (onResponse) => {
+      const keys = await sdk.subscription.listSecrets(rg, svc, subscriptionId, { onResponse });
+      return keys.primaryKey === undefined ? undefined : { primaryKey: keys.primaryKey };
+    }, () => undefined),
+  };
+}
+
+function toParameters(api: ApiDefinition): ApiCreateOrUpdateParameter {
+  // Both names or none: a half-filled pair leaves the other to whatever APIM keeps, and drift checks need both.
+  const keys = api.subscriptionKeyHeader !== undefined || api.subscriptionKeyQuery !== undefined
+    ? { subscriptionKeyParameterNames: { header: api.subscriptionKeyHeader ?? DEFAULT_KEY_HEADER, query: api.subscriptionKeyQuery ?? DEFAULT_KEY_QUERY } }
+    : {};
+  return {
+    displayName: api.displayName,
+    path: api.path,
+    // Sent with every PUT: an import without serviceUrl in the same request resets it.
+    serviceUrl: api.serviceUrl,
+    protocols: api.protocols,
+    subscriptionRequired: api.subscriptionRequired,
+    description: api.description,
+    ...keys,
+    authenticationSettings: api.openidProviderId
+      ? { openid: { openidProviderId: api.openidProviderId, bearerTokenSendingMethods: ['authorizationHeader'] } }
+      : {},
+    ...(api.import ? { format: api.import.format, value: api.import.value } : {}),
+  };
+}
+
+function toState(api: ApiContract & { eTag?: string }): ApimApiState {
+  const state: ApimApiState = {
+    id: api.name ?? '',
+    etag: api.eTag ?? '',
+    displayName: api.displayName ?? '',
+    path: api.path ?? '',
+    protocols: [...(api.protocols ?? [])],
+    subscriptionRequired: api.subscriptionRequired ?? true,
+  };
+  const optional: Partial<ApimApiState> = {
+    serviceUrl: api.serviceUrl,
+    subscriptionKeyHeader: api.subscriptionKeyParameterNames?.header,
+    subscriptionKeyQuery: api.subscriptionKeyParameterNames?.query,
+    description: api.description,
+    openidProviderId: api.authenticationSettings?.openid?.openidProviderId,
+    apiRevision: api.apiRevision,
+    isCurrent: api.isCurrent,
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined && value !== null) Object.assign(state, { [key]: value });
+  return state;
+}
+
+/** The policy text from a raw answer: APIM's JSON (`properties.value`), or the document itself. */
+export function policyFromBody(body: string | undefined): string | undefined {
+  if (body === undefined || body.trim() === '') return undefined;
+  if (body.trimStart().startsWith('<')) return body;
+  try {
+    const parsed = JSON.parse(body) as { properties?: { value?: unknown } };
+    return typeof parsed.properties?.value === 'string' ? parsed.properties.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface ArmErrorBody { code?: string; message?: string; target?: string; details?: ArmErrorBody[] }
+
+/** APIM's error from a RestError: the SDK's parsed `details`, else the raw body. */
+function armError(error: RestError): ArmErrorBody {
+  const parsed = error.details as { error?: ArmErrorBody } & ArmErrorBody | undefined;
+  if (parsed?.error) return parsed.error;
+  if (parsed?.code || parsed?.message) return parsed;
+  try {
+    return (JSON.parse(error.response?.bodyAsText ?? '') as { error?: ArmErrorBody }).error ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function describe(body: ArmErrorBody, fallback: string): string {
+  const details = (body.details ?? []).map((d) => (d.target ? `${d.target}: ${d.message ?? d.code}` : (d.message ?? d.code ?? ''))).filter((d) => d.length > 0);
+  const head = `${body.code ?? 'Error'}: ${body.message ?? fallback}`;
+  return details.length > 0 ? `${head} ${details.join('; ')}` : head;
+}
+
+/** Milliseconds from `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(headers: { get(name: string): string | undefined } | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(headers.get(name));
+    if (headers.get(name) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const value = headers.get('retry-after');
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Turns any failure of an SDK call into PermanentError or RetryableError, naming the operation and the API. */
+export function classify(op: string, subject: string, error: unknown): Error {
+  const where = `APIM ${op} ${subject}`;
+  if (isRestError(error) && error.statusCode !== undefined) {
+    const text = `${where} failed with ${error.statusCode} ${describe(armError(error), error.message)}`;
+    if (PERMANENT_STATUS.has(error.statusCode)) return new PermanentError(text, { cause: error });
+    return new RetryableError(text, { cause: error, retryAfterMs: retryAfterMs(error.response?.headers) });
+  }
+  const message = errorMessage(error);
+  // A long-running operation that failed while polling: a plain Error "The long-running operation has failed. <code>. <message>".
+  if (/long-running operation has failed/i.test(message) && /\bValidationError\b/.test(message)) {
+    return new PermanentError(`${where} failed while APIM processed it: ${message}`, { cause: error });
+  }
+  return new RetryableError(`${where} failed: ${message}`, { cause: error });
+}
