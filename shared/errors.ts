@@ -6,6 +6,12 @@ export class ConfigError extends Error {
 /** Bad input from a user: retrying cannot help; the message says what to change. */
 export class PermanentError extends Error {
   override readonly name = 'PermanentError';
+  /** CamelCase, for a status condition: `InvalidSpecification`, `ApimRejected`, ... */
+  readonly reason: string;
+  constructor(message: string, options: { cause?: unknown; reason?: string } = {}) {
+    super(message, { cause: options.cause });
+    this.reason = options.reason ?? 'ReconcileFailed';
+  }
 }
 
 /** A failure that may pass: network, throttling, conflicts, 5xx. */

@@ -4,7 +4,7 @@ import type { Logger } from '../shared/log.ts';
 import { admissionReviewSchema, admissionResponseSchema, review, type AdmissionReview } from './admission/review.ts';
 import { decideMutation, decideValidation } from './admission/decide.ts';
 import { localChecks, openApiDocument, pathUniqueness, type PathClaims, type SpecChecks } from './admission/validators.ts';
-import { enqueueWithin, type ReconcileEnqueuer } from './enqueue.ts';
+import { enqueueWithin, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import type { WebhookMetrics } from './metrics.ts';
 
 export interface WebhookDeps {

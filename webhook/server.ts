@@ -5,7 +5,7 @@ import type { Logger } from '../shared/log.ts';
 import type { Env } from '../shared/env.ts';
 import { buildApp } from './app.ts';
 import type { WebhookConfig } from './config.ts';
-import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from './enqueue.ts';
+import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import { createWebhookMetrics } from './metrics.ts';
 import { createSpecChecker, warmUpSpecValidation } from '../shared/openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';

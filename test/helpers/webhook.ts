@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Agent } from 'undici';
 import { loadWebhookConfig } from '../../webhook/config.ts';
 import { startWebhook, type RunningWebhook } from '../../webhook/server.ts';
-import type { ReconcileEnqueuer } from '../../webhook/enqueue.ts';
+import type { ReconcileEnqueuer } from '../../shared/enqueue.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { makeCerts, type TestCerts } from './certs.ts';

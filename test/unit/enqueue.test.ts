@@ -1,5 +1,5 @@
 import t from 'tap';
-import { coalescing, enqueueWithin, type ReconcileEnqueuer } from '../../webhook/enqueue.ts';
+import { coalescing, enqueueWithin, type ReconcileEnqueuer } from '../../shared/enqueue.ts';
 
 function recording(behaviour: (key: string) => Promise<void> = async () => undefined): ReconcileEnqueuer & { keys: string[] } {
   const keys: string[] = [];

@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from '../shared/jobs.ts';
-import type { Logger } from '../shared/log.ts';
-import { errorMessage } from '../shared/errors.ts';
+import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from './jobs.ts';
+import type { Logger } from './log.ts';
+import { errorMessage } from './errors.ts';
 
 /** What admission needs of the queue: ask for a reconcile of a key, and report connection health. */
 export interface ReconcileEnqueuer {

@@ -1,0 +1,89 @@
+import type { ExposedApi } from '../../shared/exposed-api/model.ts';
+import { PermanentError } from '../../shared/errors.ts';
+import type { ApimApiState, ApimClient } from '../clients/apim.ts';
+import { renderApiDefinition, specHashIn, type ApiDefinition } from '../render/api-definition.ts';
+import { apiIdFor, isOwnedBy } from '../render/api-id.ts';
+import { policyMeaning, renderPolicy, type PolicySettings } from '../render/policy.ts';
+import type { ResolvedSpec } from './resolve-spec.ts';
+
+export interface ApimSettings {
+  readonly policy: PolicySettings;
+  readonly openidProviderId?: string;
+}
+
+export interface ApimResult {
+  readonly apiId: string;
+  /** What was written: `api`, `import`, `policy`; empty when APIM was already right. */
+  readonly written: readonly string[];
+  /** Fields found changed in APIM by someone else and put back. */
+  readonly drift: readonly string[];
+}
+
+/** The API fields the operator sets, compared one by one: any difference is a write, and on an unchanged spec, drift. */
+function differingFields(live: ApimApiState, desired: ApiDefinition): string[] {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const pairs: [string, unknown, unknown][] = [
+    ['displayName', live.displayName, desired.displayName],
+    ['path', live.path, desired.path],
+    ['serviceUrl', live.serviceUrl, desired.serviceUrl],
+    ['protocols', [...live.protocols].sort(), [...desired.protocols].sort()],
+    ['subscriptionRequired', live.subscriptionRequired, desired.subscriptionRequired],
+    ['subscriptionKeyHeader', desired.subscriptionKeyHeader && live.subscriptionKeyHeader, desired.subscriptionKeyHeader],
+    ['subscriptionKeyQuery', desired.subscriptionKeyQuery && live.subscriptionKeyQuery, desired.subscriptionKeyQuery],
+    ['description', live.description, desired.description],
+    ['openidProviderId', live.openidProviderId, desired.openidProviderId],
+  ];
+  return pairs.filter(([, a, b]) => !same(a, b)).map(([field]) => field);
+}
+
+/**
+ * Makes the APIM API and its policy what the ExposedAPI says, reading first
+ * and writing only what differs. The document is imported only when its hash
+ * changed, and always together with serviceUrl (an import alone resets it).
+ * The operator never touches an API it did not create.
+ */
+export async function ensureApim(
+  apim: ApimClient,
+  model: ExposedApi,
+  serviceUrl: string,
+  spec: ResolvedSpec | undefined,
+  settings: ApimSettings,
+  /** True when the ExposedAPI is as it was at the last successful reconcile: then any difference in APIM is drift. */
+  resourceUnchanged: boolean,
+): Promise<ApimResult> {
+  const apiId = apiIdFor(model.key.namespace, model.key.name);
+  const desired = renderApiDefinition(model, { serviceUrl, ...(spec ? { spec: { format: spec.format as never, value: spec.value } } : {}), ...(settings.openidProviderId ? { openidProviderId: settings.openidProviderId } : {}) });
+  const live = await apim.getApi(apiId);
+  if (live && !isOwnedBy(live.description, model.key)) {
+    throw new PermanentError(`APIM already has an API with id ${apiId} that this operator did not create; rename or remove it, or rename the ExposedAPI`);
+  }
+  const written: string[] = [];
+  const drift: string[] = [];
+  const specChanged = !live || specHashIn(live.description) !== specHashIn(desired.description);
+  const fields = live ? differingFields(live, desired) : ['api'];
+  if (specChanged || fields.length > 0) {
+    const { import: imported, ...withoutImport } = desired;
+    await apim.putApi(apiId, specChanged && imported ? desired : withoutImport, live?.etag);
+    written.push(live ? 'api' : 'api-created');
+    if (specChanged && imported) written.push('import');
+    if (live && resourceUnchanged) drift.push(...(specChanged ? ['api.import'] : []), ...fields.map((f) => `api.${f}`));
+  }
+  const policy = renderPolicy(model, settings.policy);
+  const livePolicy = await apim.getPolicy(apiId);
+  if (livePolicy === undefined || policyMeaning(livePolicy) !== policyMeaning(policy)) {
+    await apim.putPolicy(apiId, policy);
+    written.push('policy');
+    if (live && resourceUnchanged) drift.push('policy');
+  }
+  return { apiId, written, drift };
+}
+
+/** Removes the API if this operator made it; a missing API is already the goal. */
+export async function finalizeApim(apim: ApimClient, key: ExposedApi['key']): Promise<'deleted' | 'absent' | 'not-owned'> {
+  const apiId = apiIdFor(key.namespace, key.name);
+  const live = await apim.getApi(apiId);
+  if (!live) return 'absent';
+  if (!isOwnedBy(live.description, key)) return 'not-owned';
+  await apim.deleteApi(apiId, live.etag || '*');
+  return 'deleted';
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { SpecSource } from '../../shared/exposed-api/specification.ts';
+import { PermanentError, RetryableError } from '../../shared/errors.ts';
+import type { SpecFetcher, Validators } from '../../shared/openapi/fetch-spec.ts';
+import { parseDocument, type ImportFormat } from '../../shared/openapi/parse-document.ts';
+import { validateDocument } from '../../shared/openapi/validate-document.ts';
+import { LruCache } from '../../shared/openapi/lru-cache.ts';
+
+/** APIM's limit for an inline import. */
+export const MAX_INLINE_IMPORT_BYTES = 4 * 1024 * 1024;
+
+export interface ResolvedSpec {
+  readonly format: ImportFormat;
+  readonly value: string;
+  readonly sha256: string;
+}
+
+export interface SpecResolver {
+  resolve(source: SpecSource): Promise<ResolvedSpec>;
+}
+
+/** Parses and validates a document, and shapes it for an inline APIM import (Swagger 2.0 YAML becomes JSON). */
+async function toImport(text: string, where: string): Promise<ResolvedSpec> {
+  const parsed = parseDocument(text);
+  if (!parsed.ok) throw new PermanentError(`spec.specification (${where}): ${parsed.message}`);
+  const validated = await validateDocument(parsed);
+  if (!validated.ok) throw new PermanentError(`spec.specification (${where}): ${validated.message}`);
+  const value = parsed.needsJsonConversion ? JSON.stringify(parsed.document) : text;
+  if (Buffer.byteLength(value) > MAX_INLINE_IMPORT_BYTES) throw new PermanentError(`spec.specification (${where}): the document is larger than the 4 MiB APIM imports inline`);
+  return { format: parsed.format, value, sha256: createHash('sha256').update(value).digest('hex') };
+}
+
+/**
+ * The document to import, fetched by the reconciler itself: APIM could not
+ * reach a URL inside the cluster, and the import must not depend on whether
+ * it can. URLs are revalidated with ETag / Last-Modified, so an unchanged
+ * document costs a 304 on resync. A transient fetch failure retries; a
+ * definitive one (404, refused address, invalid document) waits for a change.
+ */
+export function createSpecResolver(fetcher: SpecFetcher, cacheEntries = 500): SpecResolver {
+  const byUrl = new LruCache<string, { validators: Validators; spec: ResolvedSpec }>(cacheEntries);
+  return {
+    async resolve(source) {
+      if (source.kind === 'inline') return toImport(source.text, 'inline document');
+      const cached = byUrl.get(source.url);
+      const result = await fetcher.fetch(source.url, cached?.validators);
+      if (result.outcome === 'not-modified' && cached) return cached.spec;
+      if (result.outcome === 'ok') {
+        const spec = await toImport(result.text, source.url);
+        byUrl.set(source.url, { validators: result.validators, spec });
+        return spec;
+      }
+      if (result.outcome === 'not-modified') throw new RetryableError(`spec.specification: ${source.url} answered 304 to a request that was not conditional`);
+      if (result.transient) throw new RetryableError(`spec.specification: ${result.message}`);
+      throw new PermanentError(`spec.specification: ${result.message}`);
+    },
+  };
+}
