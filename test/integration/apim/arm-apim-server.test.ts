@@ -139,3 +139,20 @@ t.test('latency injection and a bad token', async (t) => {
   t.equal(res.status, 401);
   t.equal(((await res.json()) as { error: { code: string } }).error.code, 'InvalidAuthenticationToken');
 });
+
+t.test('long-running modes: Location only, synchronous, more InProgress polls', async (t) => {
+  for (const [mode, polls] of [['location', 1], ['sync', 0], ['async-operation', 3]] as const) {
+    arm.lro.mode = mode;
+    arm.lro.pollsInProgress = polls;
+    arm.resetLog();
+    const id = `mode-${mode}`;
+    const created = await client.api.beginCreateOrUpdateAndWait(RG, SVC, id, { displayName: id, path: id }, fast);
+    t.equal(created.path, id, `${mode}: created`);
+    const pollCount = arm.requests.filter((r) => r.path.startsWith('tenant/operationResults/')).length;
+    t.equal(pollCount, mode === 'sync' ? 0 : polls + 1, `${mode}: polled ${pollCount} times`);
+    await client.api.beginDeleteAndWait(RG, SVC, id, '*', fast);
+    t.equal(arm.state().apis[id], undefined, `${mode}: deleted`);
+  }
+  arm.lro.mode = 'async-operation';
+  arm.lro.pollsInProgress = 1;
+});
