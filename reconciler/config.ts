@@ -28,6 +28,8 @@ export interface ReconcilerConfig {
   readonly quotaPeriodSeconds: number;
   readonly publishInternalSegments: boolean;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  /** Interval between polls of a long-running APIM operation (a Retry-After from APIM wins). */
+  readonly apimPollIntervalMs: number;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -108,7 +110,7 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
   const config: ReconcilerConfig = {
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: text(env, 'QUEUE_PREFIX', DEFAULT_QUEUE_PREFIX),
-    adminPort: integer(env, 'ADMIN_PORT', 9090, 1, 65535),
+    adminPort: integer(env, 'ADMIN_PORT', 9090, 0, 65535),
     concurrency: integer(env, 'RECONCILE_CONCURRENCY', 4, 1, 1000),
     resyncIntervalSeconds: integer(env, 'RESYNC_INTERVAL_SECONDS', 600, 1, 604_800),
     ingressClass: text(env, 'INGRESS_CLASS', 'istio'),
@@ -125,6 +127,7 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     quotaPeriodSeconds: integer(env, 'QUOTA_PERIOD_SECONDS', 86_400, 1, 31_536_000),
     publishInternalSegments: flag(env, 'PUBLISH_INTERNAL_SEGMENTS', false),
     backoff: { baseMs, maxMs },
+    apimPollIntervalMs: integer(env, 'APIM_POLL_INTERVAL_MS', 1000, 1, 60_000),
   };
   return deepFreeze(config);
 }
@@ -153,6 +156,7 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     quotaPeriodSeconds: config.quotaPeriodSeconds,
     publishInternalSegments: config.publishInternalSegments,
     backoff: config.backoff,
+    apimPollIntervalMs: config.apimPollIntervalMs,
   };
 }
 

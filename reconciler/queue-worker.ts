@@ -1,6 +1,6 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RECONCILE_BACKOFF, RECONCILE_QUEUE, type ReconcileJobData } from '../shared/jobs.ts';
+import { RECONCILE_BACKOFF, RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from '../shared/jobs.ts';
 import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
 import { PermanentError, RetryableError, errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
@@ -45,7 +45,13 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Redis connection failed; the worker reconnects'));
   const lockDuration = options.lockDurationMs ?? 30_000;
-  const process = async (job: Job<ReconcileJobData>, token?: string): Promise<void> => {
+  // "Not ready yet" completes the job and queues a delayed one after it. Were the job itself delayed,
+  // a change that arrived while it ran (kept by keepLastIfActive) would wait out the delay with it.
+  const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+  producer.on('error', () => undefined); // the worker's connection reports Redis trouble
+  const requeues = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: producer, prefix: options.prefix });
+  requeues.on('error', () => undefined);
+  const process = async (job: Job<ReconcileJobData>): Promise<ReconcileOutcome> => {
     const key = job.data.key;
     const started = Date.now();
     const settle = (result: 'done' | 'requeued' | 'retrying' | 'permanent'): void => options.onSettled?.(key, result, Date.now() - started);
@@ -60,12 +66,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       settle('retrying');
       throw error;
     }
-    if (outcome.kind === 'requeue') {
-      settle('requeued');
-      await job.moveToDelayed(Date.now() + outcome.afterMs, token);
-      throw new DelayedError();
-    }
-    settle('done');
+    settle(outcome.kind === 'requeue' ? 'requeued' : 'done');
+    return outcome;
   };
   const worker = new Worker<ReconcileJobData>(RECONCILE_QUEUE, process, {
     connection,
@@ -80,6 +82,13 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         type === RECONCILE_BACKOFF ? backoffDelay(attemptsMade, options.backoff, options.random, error instanceof RetryableError ? error.retryAfterMs : undefined) : -1,
     },
   });
+  worker.on('completed', (job, outcome: ReconcileOutcome) => {
+    if (outcome.kind !== 'requeue') return;
+    // Joins a job that a change made meanwhile, if any; otherwise waits. A crash right here loses the wait, not the key: the resync has it.
+    requeues.add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, outcome.afterMs)).catch((error: unknown) => {
+      options.log.warn({ key: job.data.key, err: errorMessage(error) }, 'Could not queue the next look; the resync will');
+    });
+  });
   worker.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Queue worker error'));
   worker.on('failed', (job, error) => {
     if (job) options.log.warn({ key: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message }, 'Reconcile failed');
@@ -92,6 +101,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       const finished = await Promise.race([graceful, late]);
       clearTimeout(timer);
       if (!finished) await worker.close(true);
+      await requeues.close();
+      producer.disconnect();
       connection.disconnect();
     },
   };

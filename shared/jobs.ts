@@ -24,11 +24,12 @@ const RECONCILE_ATTEMPTS = 1_000_000;
  * new request joins it (the worker will read the latest object anyway); while
  * one runs, exactly one more is kept to run after it. A plain `jobId` would
  * drop an update that arrives mid-reconcile, and would let a kept failed job
- * swallow new ones.
+ * swallow new ones. `replace` makes a new request take the place of a delayed
+ * job (a backoff, or a "not ready yet" wait): something changed, so look now.
  */
 export function reconcileJobOptions(key: string, delayMs: number): JobsOptions {
   return {
-    deduplication: { id: key, keepLastIfActive: true },
+    deduplication: { id: key, keepLastIfActive: true, replace: true },
     delay: delayMs,
     attempts: RECONCILE_ATTEMPTS,
     backoff: { type: RECONCILE_BACKOFF },

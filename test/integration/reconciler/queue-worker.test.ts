@@ -148,3 +148,17 @@ t.test('a worker killed mid-job: another worker takes the key over', async (t) =
   await until(() => taken.includes('ns/orphan'), 'the job to be taken over once its lock lapsed', 20_000);
   t.same(taken, ['ns/orphan']);
 });
+
+t.test('a new request for a key waiting out a delay runs it now', async (t) => {
+  const h = harness(t);
+  const runs: number[] = [];
+  h.worker(async () => {
+    runs.push(Date.now());
+    return runs.length === 1 ? { kind: 'requeue', afterMs: 60_000, reason: 'no load balancer address yet' } : { kind: 'done' };
+  });
+  await h.enqueue('ns/waiting');
+  await until(async () => runs.length === 1 && (await h.queue.getDelayedCount()) === 1, 'the reconcile to be put off for a minute');
+  await h.enqueue('ns/waiting');
+  await until(() => runs.length === 2, 'the reconcile to run again at once', 10_000);
+  t.equal(runs.length, 2, 'the change (an Ingress address, say) is acted on without waiting out the minute');
+});

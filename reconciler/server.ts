@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Env } from '../shared/env.ts';
+import { ConfigError } from '../shared/errors.ts';
+import type { Logger } from '../shared/log.ts';
+import { RECONCILE_QUEUE } from '../shared/jobs.ts';
+import { createQueueEnqueuer } from '../shared/enqueue.ts';
+import { loadKubeConfig } from '../shared/kube/config.ts';
+import { createSpecFetcher } from '../shared/openapi/fetch-spec.ts';
+import { SPEC_CHECK_DEFAULTS } from '../shared/openapi/spec-checker.ts';
+import { buildAdminApp } from './admin.ts';
+import { createApimClient } from './clients/apim.ts';
+import { createAzureCredential, createSecretReader } from './clients/azure.ts';
+import { createKubeClient } from './clients/kube.ts';
+import { describeConfig, keyVaultUrlFrom, loadReconcilerConfig } from './config.ts';
+import { callRecorder, createReconcilerMetrics } from './metrics.ts';
+import { startQueueWorker } from './queue-worker.ts';
+import { createReconciler } from './reconcile.ts';
+import { createSpecResolver } from './steps/resolve-spec.ts';
+import { startWatcher } from './watch.ts';
+import { createWriteLimiter } from './write-limiter.ts';
+
+export interface RunningReconciler {
+  /** `http://127.0.0.1:PORT` of the admin endpoints. */
+  readonly adminUrl: string;
+  /** Runs a full resync now. */
+  resync(): Promise<number>;
+  /** Stops watching and taking jobs; running reconciles get `graceMs` to finish, then are handed back. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The OpenID Connect provider the operator keeps in APIM for Entra ID, and the validate-jwt settings that use it. */
+function entraSettings(env: Env, tenantId: string, clientId: string) {
+  const authority = (env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  const metadataEndpoint = `${authority}/${tenantId}/v2.0/.well-known/openid-configuration`;
+  return { providerId: 'entra-id', provider: { displayName: 'Entra ID (oda-apim-operator)', metadataEndpoint, clientId }, jwt: { openIdConfigUrl: metadataEndpoint, audiences: [clientId, `api://${clientId}`] } };
+}
+
+/**
+ * Wires the reconciler from its environment, the same way for `npm run
+ * reconciler` and for tests: configuration (Key Vault, env overrides), the
+ * Kubernetes, APIM and Key Vault clients, the OIDC provider, the workers, the
+ * watcher and the admin port.
+ */
+export async function startReconciler(env: Env, log: Logger): Promise<RunningReconciler> {
+  const kubeConfig = loadKubeConfig(env);
+  if (!kubeConfig) throw new ConfigError('no Kubernetes access: set KUBECONFIG, or run in a cluster');
+  const credential = createAzureCredential(env);
+  const vaultUrl = keyVaultUrlFrom(env);
+  const config = await loadReconcilerConfig(env, vaultUrl ? createSecretReader(vaultUrl, credential) : undefined);
+  log.info(describeConfig(config), 'Configuration loaded');
+
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined); // the worker's own connection logs Redis trouble
+  const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  const metrics = createReconcilerMetrics(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'), { defaultMetrics: true });
+  const limiter = createWriteLimiter(redis, { key: `${config.queuePrefix}:apim-write-tokens`, perSecond: config.apimWritesPerSecond, burst: Math.max(1, config.apimWritesPerSecond * 2) });
+  const apim = createApimClient(
+    { subscriptionId: config.apim.subscriptionId, resourceGroup: config.apim.resourceGroup, serviceName: config.apim.serviceName, endpoint: config.armEndpoint },
+    credential,
+    { writeLimiter: () => limiter.acquire(), onCall: callRecorder(metrics, 'apim'), pollIntervalMs: config.apimPollIntervalMs },
+  );
+  const kube = createKubeClient(kubeConfig, { log, onCall: callRecorder(metrics, 'kubernetes') });
+  const entra = entraSettings(env, config.aad.tenantId, config.aad.clientId);
+  await apim.ensureOpenIdProvider(entra.providerId, entra.provider);
+
+  const fetcher = createSpecFetcher({ timeoutMs: 10_000, maxBytes: SPEC_CHECK_DEFAULTS.maxBytes, maxRedirects: SPEC_CHECK_DEFAULTS.maxRedirects, allow: [], deny: [] });
+  const handler = createReconciler({
+    kube, apim, log, now: () => new Date(),
+    specs: createSpecResolver(fetcher),
+    settings: {
+      ingressClass: config.ingressClass,
+      ...(config.gatewayBaseUrl ? { gatewayBaseUrl: config.gatewayBaseUrl } : {}),
+      apimGatewayUrl: config.apim.gatewayUrl,
+      apim: { policy: { jwt: entra.jwt, quotaPeriodSeconds: config.quotaPeriodSeconds }, openidProviderId: entra.providerId },
+      publishInternalSegments: config.publishInternalSegments,
+      notReadyRequeueMs: 15_000,
+      backoff: config.backoff,
+    },
+  });
+  const worker = startQueueWorker({
+    redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.concurrency, backoff: config.backoff, handler, log,
+    onSettled: (_key, result, ms) => {
+      metrics.reconciles.inc({ result });
+      metrics.reconcileDuration.observe({ result }, ms / 1000);
+    },
+  });
+  const enqueuer = createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: 0, log });
+  const watcher = startWatcher({
+    kubeConfig, log,
+    enqueue: async (key, reason) => {
+      await enqueuer.enqueue(key);
+      metrics.enqueued.inc({ reason });
+    },
+    listKeys: () => kube.listExposedApiKeys(),
+    resyncIntervalMs: config.resyncIntervalSeconds * 1000,
+  });
+  const admin = await buildAdminApp({
+    log, metrics, queue,
+    readiness: async () => {
+      const state = watcher.state();
+      const ready = state.exposedApis.synced && redis.status === 'ready';
+      return { ready, details: { exposedApis: state.exposedApis, ingresses: state.ingresses, lastResyncAt: state.lastResyncAt, redis: redis.status } };
+    },
+  });
+  await admin.listen({ host: env.ADMIN_HOST ?? '0.0.0.0', port: config.adminPort });
+  const { port } = admin.server.address() as AddressInfo;
+  log.info({ adminPort: port, concurrency: config.concurrency }, 'Reconciler started');
+  return {
+    adminUrl: `http://127.0.0.1:${port}`,
+    resync: () => watcher.resync(),
+    async close(graceMs) {
+      await watcher.stop();
+      await worker.close(graceMs);
+      await Promise.all([admin.close(), enqueuer.close(), fetcher.close()]);
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { startAzureStandIns, TEST_CLIENT, TEST_SERVICE, TEST_TENANT, type AzureStandIns } from '../fakes/azure-stand-ins.ts';
+import { startKubeApiServer, type KubeApiServer } from '../fakes/kube-api-server.ts';
+import { startSpecServer, type SpecServer } from './spec-server.ts';
+import { REDIS_URL } from './webhook.ts';
+import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
+
+export interface ReconcilerEnvironment {
+  readonly kube: KubeApiServer;
+  readonly azure: AzureStandIns;
+  readonly specs: SpecServer;
+  /** What `npm run reconciler` needs to run against these stand-ins. */
+  readonly env: Record<string, string>;
+  /** Gives the operator's Ingress for ns/name a load-balancer address, as the ingress controller would. */
+  giveAddress(namespace: string, name: string, ip?: string): Promise<void>;
+  /** Resolves when no reconcile is waiting or running (a delayed "look again later" may remain). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * Every stand-in the reconciler talks to: the Kubernetes API (with or without
+ * the ExposedAPI status subresource), Entra ID, Key Vault holding the seed's
+ * secret names, ARM for APIM, a spec server, and a queue prefix of its own.
+ */
+export async function startReconcilerEnvironment(options: { statusSubresource?: boolean } = {}): Promise<ReconcilerEnvironment> {
+  const azure = await startAzureStandIns();
+  for (const [name, value] of Object.entries({ 'apim-service-name': TEST_SERVICE.name, 'resource-group': TEST_SERVICE.resourceGroup, 'subscription-id': TEST_SERVICE.subscriptionId, 'aad-tenant-id': TEST_TENANT, 'aad-client-id': TEST_CLIENT })) {
+    azure.vault.setSecret(name, value);
+  }
+  const kube = await startKubeApiServer(options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {});
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
+  writeFileSync(kubeconfig, kube.kubeconfigYaml());
+  const specs = await startSpecServer();
+  const prefix = `test-${randomUUID()}`;
+  const env = {
+    ...azure.env,
+    KUBECONFIG: kubeconfig,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    ADMIN_PORT: '0',
+    ADMIN_HOST: '127.0.0.1',
+    RESYNC_INTERVAL_SECONDS: '3600',
+    BACKOFF_BASE_MS: '50',
+    BACKOFF_MAX_MS: '1000',
+    APIM_WRITES_PER_SECOND: '1000',
+    APIM_POLL_INTERVAL_MS: '10',
+    APIM_GATEWAY_URL: 'https://apim-test.azure-api.net',
+  };
+  const networking = kube.kubeconfig().makeApiClient(NetworkingV1Api);
+  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
+  return {
+    kube, azure, specs, env,
+    async giveAddress(namespace, name, ip = '10.0.0.9') {
+      await kube.waitFor(() => kube.get('ingresses', namespace, name) !== undefined);
+      await networking.patchNamespacedIngressStatus({ namespace, name, body: { status: { loadBalancer: { ingress: [{ ip }] } } } }, merge);
+    },
+    async idle() {
+      for (;;) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
+        if (Object.values(counts).every((n) => n === 0)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await Promise.all([kube.close(), azure.close(), specs.close()]);
+    },
+  };
+}
