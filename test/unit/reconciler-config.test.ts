@@ -27,6 +27,7 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     aad: { tenantId: TENANT, clientId: CLIENT },
     apimWritesPerSecond: 10, quotaPeriodSeconds: 86400, publishInternalSegments: false,
     backoff: { baseMs: 1000, maxMs: 300000 },
+    apimPollIntervalMs: 1000,
   });
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.apim) && Object.isFrozen(config.backoff), 'frozen, nested too');
 });
@@ -77,8 +78,8 @@ t.test('bad values are refused with the variable named', async (t) => {
   const cases: [string, Record<string, string>, Record<string, string>, RegExp][] = [
     ['subscription id not a UUID (vault)', {}, { 'subscription-id': 'my-subscription' }, /AZURE_SUBSCRIPTION_ID \(or Key Vault secret "subscription-id"\): must be a UUID/],
     ['subscription id not a UUID (env)', { AZURE_SUBSCRIPTION_ID: '1234' }, {}, /AZURE_SUBSCRIPTION_ID.*must be a UUID/],
-    ['port not a number', { ADMIN_PORT: 'http' }, {}, /ADMIN_PORT: must be an integer from 1 to 65535, got "http"/],
-    ['port out of range', { ADMIN_PORT: '70000' }, {}, /ADMIN_PORT: must be an integer from 1 to 65535/],
+    ['port not a number', { ADMIN_PORT: 'http' }, {}, /ADMIN_PORT: must be an integer from 0 to 65535, got "http"/],
+    ['port out of range', { ADMIN_PORT: '70000' }, {}, /ADMIN_PORT: must be an integer from 0 to 65535/],
     ['zero concurrency', { RECONCILE_CONCURRENCY: '0' }, {}, /RECONCILE_CONCURRENCY/],
     ['redis URL scheme', { REDIS_URL: 'http://redis' }, {}, /REDIS_URL: must be a redis: or rediss: URL/],
     ['flag', { PUBLISH_INTERNAL_SEGMENTS: 'maybe' }, {}, /PUBLISH_INTERNAL_SEGMENTS: must be true or false/],
