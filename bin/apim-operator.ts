@@ -4,8 +4,10 @@ import { loadWebhookConfig } from '../webhook/config.ts';
 import { createSpecChecker } from '../shared/openapi/spec-checker.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { validateFiles } from './validate-command.ts';
+import { renderFile } from './render-command.ts';
 
-const USAGE = 'usage: apim-operator validate FILE...   check ExposedAPI resources (YAML or JSON, multi-document) as the admission webhook does';
+const USAGE = `usage: apim-operator validate FILE...   check ExposedAPI resources (YAML or JSON, multi-document) as the admission webhook does
+       apim-operator render FILE          print what the reconciler writes for each ExposedAPI: APIM API id, policy XML, Ingress`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...files] = argv;
@@ -19,6 +21,9 @@ async function main(argv: readonly string[]): Promise<number> {
     } finally {
       await specChecks.close();
     }
+  }
+  if (command === 'render' && files.length === 1 && files[0]) {
+    return renderFile(files[0], process.env, (text) => process.stdout.write(text), (text) => process.stderr.write(`${text}\n`));
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;
