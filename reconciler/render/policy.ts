@@ -1,5 +1,6 @@
 import type { Counter, ExposedApi } from '../../shared/exposed-api/model.ts';
 import { isFragmentId, isPlainHeaderName, looksLikePolicyExpression } from '../../shared/exposed-api/tokens.ts';
+import { apiIdFor } from './api-id.ts';
 
 export interface PolicySettings {
   readonly jwt?: { readonly openIdConfigUrl: string; readonly audiences: readonly string[]; readonly issuers?: readonly string[] };
@@ -87,11 +88,17 @@ function validateJwt(jwt: NonNullable<PolicySettings['jwt']>): Element {
   return el('validate-jwt', attrs, children);
 }
 
-/** The counter-key expression: the operator writes it; the user only names a plain header. */
-export function counterKey(counter: Counter): Expression {
-  if (counter.kind === 'ip') return expr('@(context.Request.IpAddress)');
+/**
+ * The counter-key expression: the operator writes it; the user only names a
+ * plain header. APIM keeps one counter per key value across every policy that
+ * uses it, so the key starts with the API id: two APIs limited by client IP
+ * must not share one count.
+ */
+export function counterKey(counter: Counter, apiId: string): Expression {
+  if (!/^[a-z][a-z0-9-]*$/.test(apiId)) throw new Error(`policy: refused API id ${JSON.stringify(apiId)} in a counter key`);
+  if (counter.kind === 'ip') return expr(`@("${apiId}:" + context.Request.IpAddress)`);
   if (!isPlainHeaderName(counter.name)) throw new Error(`policy: refused counter header name ${JSON.stringify(counter.name)}: letters, digits, "-", "_" and "." only`);
-  return expr(`@(context.Request.Headers.GetValueOrDefault("${counter.name}",""))`);
+  return expr(`@("${apiId}:" + context.Request.Headers.GetValueOrDefault("${counter.name}",""))`);
 }
 
 const action = (allowUnspecified: boolean): string => (allowUnspecified ? 'ignore' : 'prevent');
@@ -113,14 +120,15 @@ function validateParameters(v: NonNullable<ExposedApi['oasValidation']>): Elemen
 
 function inbound(model: ExposedApi, settings: PolicySettings, maxSize: number): Element[] {
   const items: Element[] = [el('base')];
+  const apiId = apiIdFor(model.key.namespace, model.key.name);
   if (model.cors) items.push(cors(model.cors));
   if (settings.jwt) items.push(validateJwt(settings.jwt));
   if (model.rateLimit) {
     const r = model.rateLimit;
-    items.push(el('rate-limit-by-key', { calls: r.calls, 'renewal-period': r.renewalPeriodSeconds, 'counter-key': counterKey(r.counter) }));
+    items.push(el('rate-limit-by-key', { calls: r.calls, 'renewal-period': r.renewalPeriodSeconds, 'counter-key': counterKey(r.counter, apiId) }));
   }
   if (model.quota) {
-    items.push(el('quota-by-key', { calls: model.quota.calls, 'renewal-period': settings.quotaPeriodSeconds, 'counter-key': counterKey(model.quota.counter) }));
+    items.push(el('quota-by-key', { calls: model.quota.calls, 'renewal-period': settings.quotaPeriodSeconds, 'counter-key': counterKey(model.quota.counter, apiId) }));
   }
   if (model.oasValidation?.request) items.push(validateContent(maxSize), validateParameters(model.oasValidation));
   if (model.template !== undefined) {
