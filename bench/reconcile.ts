@@ -1,0 +1,286 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { createQueueEnqueuer } from '../shared/enqueue.ts';
+import { silentLogger } from '../shared/log.ts';
+import { fixtureObject } from '../test/helpers/resources.ts';
+import { startReconcilerEnvironment, type ReconcilerEnvironment } from '../test/helpers/reconciler-env.ts';
+
+/**
+ * `npm run bench:reconcile`: N ExposedAPIs (default 1,000, BENCH_APIS) created
+ * at once against the ARM stand-in with a latency per call (default 100 ms,
+ * BENCH_LATENCY_MS), reconciled by 1 and by 4 real worker processes
+ * (`reconciler/main.ts`) sharing one Redis queue and one APIM write limit.
+ * Reports the time until every one is Ready, APIM calls per API, the calls of
+ * a full resync of the unchanged resources, and the peak RSS of each worker.
+ * The stand-ins (Kubernetes, Entra, Key Vault, ARM, the spec server) and an
+ * "ingress controller" loop run in this process and share its CPU.
+ * The last line of stdout is the result as JSON.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const N = Number(process.env.BENCH_APIS ?? 1000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES_PER_SECOND ?? 10_000);
+const SPEC = process.env.BENCH_SPEC === 'small' ? 'small' : 'tmf620';
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,4').split(',').map(Number);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600) * 1000;
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A tiny OpenAPI 3 document (one operation), for BENCH_SPEC=small. */
+const SMALL_SPEC = JSON.stringify({ openapi: '3.0.3', info: { title: 'Small', version: '1.0.0' }, paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } } });
+
+interface Worker { child: ChildProcess; adminUrl: Promise<string>; peakRssKb: number; exited: boolean }
+
+interface RunResult {
+  workers: number;
+  apis: number;
+  secondsToAllReady: number;
+  apimPerApi: { reads: number; writes: number };
+  kubePerApi: { reads: number; writes: number; watches: number };
+  reconciles: Record<string, number>;
+  resync: { seconds: number; reconciles: number; apim: { reads: number; writes: number }; kube: { reads: number; writes: number } };
+  peakRssMbPerWorker: number[];
+  benchProcessCpuSeconds: number;
+}
+
+function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function startWorker(env: Record<string, string>): Worker {
+  const child = spawn(process.execPath, [join(root, 'reconciler/main.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const worker: Worker = { child, adminUrl: Promise.resolve(''), peakRssKb: 0, exited: false };
+  worker.adminUrl = new Promise((resolve, reject) => {
+    let buffer = '';
+    let found = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (found) return; // keep draining, stop parsing
+      buffer += chunk.toString();
+      for (const line of buffer.split('\n')) {
+        if (line.includes('"Reconciler started"')) {
+          found = true;
+          resolve(`http://127.0.0.1:${JSON.parse(line).adminPort}`);
+          return;
+        }
+        if (line.includes('"level":60') || line.includes('"level":"fatal"')) console.error(line);
+      }
+      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+    });
+    child.once('exit', (code) => {
+      worker.exited = true;
+      if (!found) reject(new Error(`reconciler exited with ${code} before starting`));
+    });
+  });
+  return worker;
+}
+
+/** Sum of a counter over every worker's /metrics, by one label. */
+async function counter(workers: Worker[], name: string, label: string): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const w of workers) {
+    const text = await (await fetch(`${await w.adminUrl}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`)) continue;
+      const key = new RegExp(`${label}="([^"]*)"`).exec(line)?.[1] ?? '';
+      totals[key] = (totals[key] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return totals;
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+function kubeCounts(world: ReconcilerEnvironment) {
+  const reqs = world.kube.requests;
+  const writes = reqs.filter((r) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(r.verb)).length;
+  const watches = reqs.filter((r) => r.verb === 'watch').length;
+  return { reads: reqs.length - writes - watches, writes, watches };
+}
+
+async function run(workerCount: number): Promise<RunResult> {
+  const world = await startReconcilerEnvironment();
+  const cpuStart = process.cpuUsage();
+  let small: ReturnType<typeof createServer> | undefined;
+  let specUrl = `${world.specs.url}/tmf620.json`;
+  if (SPEC === 'small') {
+    small = createServer((_q, res) => res.writeHead(200, { 'content-type': 'application/json', etag: '"small-v1"' }).end(SMALL_SPEC));
+    await new Promise<void>((r) => small!.listen(0, '127.0.0.1', r));
+    specUrl = `http://127.0.0.1:${(small.address() as AddressInfo).port}/small.json`;
+  }
+  const env: Record<string, string> = {
+    ...world.env,
+    NODE_EXTRA_CA_CERTS: world.azure.caFile,
+    LOG_LEVEL: 'info',
+    RECONCILE_CONCURRENCY: String(CONCURRENCY),
+    APIM_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
+    APIM_POLL_INTERVAL_MS: '50',
+    RESYNC_INTERVAL_SECONDS: '86400',
+    BACKOFF_BASE_MS: '200',
+    BACKOFF_MAX_MS: '5000',
+    SHUTDOWN_GRACE_SECONDS: '5',
+  };
+  const workers: Worker[] = [];
+  let sampling: NodeJS.Timeout | undefined;
+  let controller = true;
+  try {
+    for (let i = 0; i < workerCount; i++) workers.push(startWorker(env));
+    await Promise.all(workers.map((w) => w.adminUrl));
+    sampling = setInterval(() => {
+      for (const w of workers) if (!w.exited) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'), vm(w.child.pid!, 'VmRSS'));
+    }, 500);
+    world.azure.arm.setLatency(LATENCY_MS);
+    world.azure.arm.resetLog();
+    world.kube.clearRequests();
+
+    // The ingress controller: every Ingress gets a load-balancer address as soon as it exists.
+    const networking = world.kube.kubeconfig().makeApiClient(NetworkingV1Api);
+    const addressed = new Set<string>();
+    const ingressLoop = (async () => {
+      while (controller) {
+        const pending = world.kube.objects('ingresses').filter((i: any) => !addressed.has(`${i.metadata.namespace}/${i.metadata.name}`) && !i.status?.loadBalancer?.ingress?.length);
+        await Promise.all(pending.map(async (i: any) => {
+          const key = `${i.metadata.namespace}/${i.metadata.name}`;
+          addressed.add(key);
+          await networking.patchNamespacedIngressStatus({ namespace: i.metadata.namespace, name: i.metadata.name, body: { status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } } }, merge)
+            .catch(() => addressed.delete(key));
+        }));
+        await sleep(50);
+      }
+    })();
+
+    const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+    const template = fixtureObject('exposedapi-v1-full-example.yaml');
+    const started = performance.now();
+    const names: string[] = [];
+    for (let i = 0; i < N; i++) names.push(`bench-${String(i).padStart(4, '0')}`);
+    // Created at once, 50 requests in flight (as many `kubectl apply`s would).
+    const todo = [...names];
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
+        const body = structuredClone(template);
+        body.metadata = { name, namespace: 'components', finalizers: ['oda.tmforum.org/apim-cleanup'] };
+        body.spec.path = `/${name}/tmf-api/productCatalogManagement/v4`;
+        body.spec.developerUI = `/${name}/tmf-api/productCatalogManagement/v4/docs`;
+        body.spec.specification.url = specUrl;
+        await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', body });
+      }
+    }));
+    const createdSeconds = (performance.now() - started) / 1000;
+
+    let lastReport = 0;
+    for (;;) {
+      const objects = world.kube.objects('exposedapis', 'components');
+      const ready = objects.filter((o: any) => o.status?.implementation?.ready === true).length;
+      const elapsed = performance.now() - started;
+      if (elapsed - lastReport > 10_000) {
+        lastReport = elapsed;
+        process.stderr.write(`  [${workerCount} worker(s)] ${(elapsed / 1000).toFixed(0)} s: ${ready}/${N} ready, APIM calls so far ${world.azure.arm.calls().total}\n`);
+      }
+      if (ready === N) break;
+      if (workers.some((w) => w.exited)) throw new Error('a worker exited');
+      if (elapsed > TIMEOUT_MS) throw new Error(`only ${ready}/${N} Ready after ${TIMEOUT_MS / 1000} s`);
+      await sleep(100);
+    }
+    const secondsToAllReady = (performance.now() - started) / 1000;
+    process.stderr.write(`  [${workerCount} worker(s)] all ${N} Ready in ${secondsToAllReady.toFixed(1)} s (creation took ${createdSeconds.toFixed(1)} s)\n`);
+    const publish = world.azure.arm.calls();
+    const kubePublish = kubeCounts(world);
+
+    // Let delayed/queued follow-ups (e.g. the status write's own watch event) settle before the resync.
+    await world.idle();
+    await sleep(1000);
+    await world.idle();
+    const reconciles = await counter(workers, 'apim_operator_reconciles_total', 'result');
+
+    // A full resync of the unchanged resources: what the watcher's timer does (every key queued once).
+    controller = false;
+    await ingressLoop;
+    world.azure.arm.resetLog();
+    world.kube.clearRequests();
+    const before = sum(await counter(workers, 'apim_operator_reconciles_total', 'result'));
+    const enqueuer = createQueueEnqueuer({ redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: env.QUEUE_PREFIX ?? '', delayMs: 0, log: silentLogger() });
+    const resyncStart = performance.now();
+    await Promise.all(names.map((name) => enqueuer.enqueue(`components/${name}`)));
+    await enqueuer.close();
+    for (;;) {
+      const done = sum(await counter(workers, 'apim_operator_reconciles_total', 'result')) - before;
+      if (done >= N) break;
+      if (performance.now() - resyncStart > TIMEOUT_MS) throw new Error(`resync: only ${done}/${N} reconciles`);
+      await sleep(100);
+    }
+    await world.idle();
+    const resyncSeconds = (performance.now() - resyncStart) / 1000;
+    const resyncReconciles = sum(await counter(workers, 'apim_operator_reconciles_total', 'result')) - before;
+    const resyncApim = world.azure.arm.calls();
+    const resyncKube = kubeCounts(world);
+
+    for (const w of workers) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'));
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      workers: workerCount,
+      apis: N,
+      secondsToAllReady: round(secondsToAllReady),
+      apimPerApi: { reads: round(publish.reads / N), writes: round(publish.writes / N) },
+      kubePerApi: { reads: round(kubePublish.reads / N), writes: round(kubePublish.writes / N), watches: kubePublish.watches },
+      reconciles,
+      resync: { seconds: round(resyncSeconds), reconciles: resyncReconciles, apim: { reads: resyncApim.reads, writes: resyncApim.writes }, kube: { reads: resyncKube.reads, writes: resyncKube.writes } },
+      peakRssMbPerWorker: workers.map((w) => round(w.peakRssKb / 1024)),
+      benchProcessCpuSeconds: round((cpu.user + cpu.system) / 1e6),
+    };
+  } finally {
+    controller = false;
+    if (sampling) clearInterval(sampling);
+    await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+      if (w.exited) return resolve();
+      w.child.once('exit', () => resolve());
+      w.child.kill('SIGTERM');
+      setTimeout(() => { if (!w.exited) w.child.kill('SIGKILL'); }, 10_000).unref();
+    })));
+    world.azure.arm.setLatency(0);
+    await world.close(); // obliterates the queue prefix
+    if (small) await new Promise((r) => small!.close(r));
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+const results: RunResult[] = [];
+console.log(`Reconciler benchmark: ${N} ExposedAPIs (v1 full example, spec ${SPEC === 'small' ? 'a small OpenAPI 3 document' : 'TMF620 Swagger, 350 KB, served locally'}), ARM latency ${LATENCY_MS} ms per call,`);
+console.log(`RECONCILE_CONCURRENCY=${CONCURRENCY} per process, APIM_WRITES_PER_SECOND=${WRITES_PER_SECOND} (shared through Redis), APIM_POLL_INTERVAL_MS=50, ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`);
+console.log('The stand-ins and the ingress-controller loop run in this process and share the machine\'s CPUs with the workers.\n');
+for (const count of WORKER_COUNTS) {
+  process.stderr.write(`Run with ${count} worker process(es)...\n`);
+  results.push(await run(count));
+}
+
+const rows: [string, (r: RunResult) => string][] = [
+  ['worker processes', (r) => String(r.workers)],
+  ['time until all Ready (s)', (r) => r.secondsToAllReady.toFixed(1)],
+  ['Ready per second', (r) => (r.apis / r.secondsToAllReady).toFixed(1)],
+  ['APIM reads per API', (r) => r.apimPerApi.reads.toFixed(2)],
+  ['APIM writes per API', (r) => r.apimPerApi.writes.toFixed(2)],
+  ['Kubernetes reads / writes per API', (r) => `${r.kubePerApi.reads.toFixed(2)} / ${r.kubePerApi.writes.toFixed(2)}`],
+  ['reconciles by result', (r) => Object.entries(r.reconciles).map(([k, v]) => `${k} ${v}`).join(', ')],
+  ['resync: time (s)', (r) => r.resync.seconds.toFixed(1)],
+  ['resync: reconciles', (r) => String(r.resync.reconciles)],
+  ['resync: APIM reads / writes', (r) => `${r.resync.apim.reads} / ${r.resync.apim.writes}`],
+  ['resync: Kubernetes reads / writes', (r) => `${r.resync.kube.reads} / ${r.resync.kube.writes}`],
+  ['peak RSS per worker (MB)', (r) => r.peakRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
+  ['bench process CPU (s)', (r) => r.benchProcessCpuSeconds.toFixed(1)],
+];
+const width = Math.max(...rows.map(([label]) => label.length));
+const colWidth = Math.max(14, ...results.flatMap((r) => rows.map(([, f]) => f(r).length)));
+for (const [label, f] of rows) console.log(`${label.padEnd(width)}  ${results.map((r) => f(r).padStart(colWidth)).join('  ')}`);
+console.log(JSON.stringify({ apis: N, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, apimWritesPerSecond: WRITES_PER_SECOND, spec: SPEC, runs: results }));
+process.exit(0);
