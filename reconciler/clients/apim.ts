@@ -32,6 +32,15 @@ export interface ApimClient {
   ensureOpenIdProvider(id: string, p: { displayName: string; metadataEndpoint: string; clientId: string }): Promise<void>;
   /** 404 → undefined. */
   listSubscriptionKeys(subscriptionId: string): Promise<{ primaryKey: string } | undefined>;
+  /**
+   * Makes subscription `sid` an active one with this display name and scope
+   * (`/apis/{apiId}`; APIM answers with the full ARM id, which counts as the
+   * same). Reads first; writes only when it is missing or differs. Returns
+   * whether it wrote.
+   */
+  ensureSubscription(sid: string, s: { displayName: string; scope: string }): Promise<boolean>;
+  /** Deletes subscription `sid` when it exists (read first, no write when absent); 404 → success. Returns whether it deleted. */
+  deleteSubscription(sid: string): Promise<boolean>;
 }
 export interface ApimClientOptions {
   /** Awaited before every write (a rate limit shared by all workers plugs in here). */
@@ -113,11 +122,39 @@ export function createApimClient(target: ApimTarget, credential: TokenCredential
       });
     },
 
+    async ensureSubscription(sid, wanted) {
+      const live = await call('getSubscription', sid, false, async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }), () => undefined);
+      if (live && live.displayName === wanted.displayName && live.state === 'active' && sameScope(live.scope, wanted.scope)) return false;
+      await call('putSubscription', sid, true, async (onResponse) => {
+        await sdk.subscription.createOrUpdate(rg, svc, sid, { displayName: wanted.displayName, scope: wanted.scope, state: 'active' }, { ...(live?.eTag ? { ifMatch: live.eTag } : {}), onResponse });
+      });
+      return true;
+    },
+
+    async deleteSubscription(sid) {
+      const live = await call('getSubscription', sid, false, async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }), () => undefined);
+      if (!live) return false;
+      await call('deleteSubscription', sid, true, async (onResponse) => {
+        await sdk.subscription.delete(rg, svc, sid, live.eTag || '*', { onResponse });
+      }, () => undefined);
+      return true;
+    },
+
     listSubscriptionKeys: (subscriptionId) => call('listSubscriptionKeys', subscriptionId, true, async (onResponse) => {
       const keys = await sdk.subscription.listSecrets(rg, svc, subscriptionId, { onResponse });
       return keys.primaryKey === undefined ? undefined : { primaryKey: keys.primaryKey };
     }, () => undefined),
   };
+}
+
+/** `/apis/x` and `/subscriptions/…/service/s/apis/x` name the same scope; ids are case-insensitive. */
+export function sameScope(live: string | undefined, wanted: string): boolean {
+  if (live === undefined) return false;
+  const a = live.toLowerCase();
+  const b = wanted.toLowerCase();
+  if (a === b) return true;
+  const tail = (s: string) => /\/service\/[^/]+(\/.*)$/.exec(s)?.[1] ?? s;
+  return tail(a) === tail(b);
 }
 
 function toParameters(api: ApiDefinition): ApiCreateOrUpdateParameter {

@@ -117,6 +117,9 @@ export function deleteApi(ctx: HandlerContext, apiId: string): ArmAnswer {
       ctx.service.apis.delete(entry.name.toLowerCase());
       for (const key of [...ctx.service.policies.keys()]) if (key.startsWith(`${entry.name.toLowerCase()};rev=`)) ctx.service.policies.delete(key);
       for (const product of ctx.service.products.values()) product.apis.delete(entry.name.toLowerCase());
+      // Assumed from real APIM: a subscription scoped to an API does not outlive the API.
+      const scopeTail = `/apis/${entry.name}`.toLowerCase();
+      for (const [sid, sub] of [...ctx.service.subscriptions]) if (sub.scope.toLowerCase().endsWith(scopeTail)) ctx.service.subscriptions.delete(sid);
     }
   }
   const error = ctx.pollFault ? { ...codeFor(ctx.pollFault.status, ctx.pollFault.options), details: ctx.pollFault.options.details ?? [] } : undefined;

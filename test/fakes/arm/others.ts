@@ -1,8 +1,10 @@
 /** Policies, OpenID Connect providers, products and subscriptions of the ARM stand-in. */
+import { randomBytes } from 'node:crypto';
 import { requireRevision } from './apis.ts';
 import type { HandlerContext } from './context.ts';
 import { ArmFailure, checkIfMatch, headerValue, newEtag, propertiesOf, validation, type ArmAnswer } from './http.ts';
 import { reformatPolicy } from './policy-format.ts';
+import type { SubscriptionEntry } from './store.ts';
 
 function policyKey(ctx: HandlerContext, apiId: string): { key: string; name: string } {
   const { entry, revision, name } = requireRevision(ctx.service, apiId);
@@ -123,5 +125,75 @@ export function listSubscriptionSecrets(ctx: HandlerContext, sid: string): ArmAn
 export function getSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
   const stored = ctx.service.subscriptions.get(sid.toLowerCase());
   if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
-  return { status: 200, body: { id: `${ctx.serviceId}/subscriptions/${stored.name}`, name: stored.name, properties: { scope: stored.scope, state: 'active', displayName: stored.name } } };
+  stored.etag ??= newEtag();
+  return { status: 200, body: subscriptionBody(ctx, stored), headers: { etag: stored.etag } };
+}
+
+function subscriptionBody(ctx: HandlerContext, stored: SubscriptionEntry): unknown {
+  // Keys are not part of a GET answer (api-version 2019-12-01 on): they come from listSecrets only.
+  return {
+    id: `${ctx.serviceId}/subscriptions/${stored.name}`, type: 'Microsoft.ApiManagement/service/subscriptions', name: stored.name,
+    properties: { scope: stored.scope, state: stored.state ?? 'active', displayName: stored.displayName ?? stored.name, allowTracing: false },
+  };
+}
+
+/**
+ * The scope as APIM stores and returns it (a full ARM id), from the short form
+ * (`/apis`, `/apis/{id}`, `/products/{id}`) or a full id of this service.
+ */
+function subscriptionScope(ctx: HandlerContext, scope: unknown): string {
+  const refuse = (message: string) => validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'scope', message }]);
+  if (typeof scope !== 'string' || scope.length === 0) throw refuse('Scope is required.');
+  const prefix = ctx.serviceId.toLowerCase();
+  const short = scope.toLowerCase().startsWith(prefix) ? scope.slice(prefix.length) : scope;
+  if (short === '/apis') return `${ctx.serviceId}/apis`;
+  const api = /^\/apis\/([^/]+)$/.exec(short);
+  if (api) {
+    const entry = ctx.service.apis.get(api[1]!.toLowerCase());
+    if (!entry) throw refuse(`Api '${api[1]}' not found.`);
+    return `${ctx.serviceId}/apis/${entry.name}`;
+  }
+  const product = /^\/products\/([^/]+)$/.exec(short);
+  if (product) {
+    const entry = ctx.service.products.get(product[1]!.toLowerCase());
+    if (!entry) throw refuse(`Product '${product[1]}' not found.`);
+    return `${ctx.serviceId}/products/${entry.name}`;
+  }
+  throw refuse(`Scope '${scope}' is not valid: use /apis, /apis/{apiId} or /products/{productId}.`);
+}
+
+const SUBSCRIPTION_STATES = new Set(['suspended', 'active', 'expired', 'submitted', 'rejected', 'cancelled']);
+
+export function putSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
+  if (!/^[^*#&+:<>?]{1,256}$/.test(sid)) throw validation(`Subscription id '${sid}' is not valid.`);
+  const p = propertiesOf(ctx.request.body);
+  const existing = ctx.service.subscriptions.get(sid.toLowerCase());
+  if (existing) existing.etag ??= newEtag();
+  checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
+  const displayName = p.displayName ?? existing?.displayName;
+  if (typeof displayName !== 'string' || displayName.length < 1 || displayName.length > 100) {
+    throw validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'displayName', message: 'Subscription name length must be 1 to 100 characters.' }]);
+  }
+  const scope = p.scope === undefined && existing ? existing.scope : subscriptionScope(ctx, p.scope);
+  const state = typeof p.state === 'string' ? p.state : (existing?.state ?? 'submitted');
+  if (!SUBSCRIPTION_STATES.has(state)) throw validation(`Subscription state '${state}' is not valid.`);
+  const key = () => randomBytes(16).toString('hex');
+  const stored: SubscriptionEntry = {
+    name: existing?.name ?? sid, scope, displayName, state, etag: newEtag(),
+    primaryKey: typeof p.primaryKey === 'string' ? p.primaryKey : (existing?.primaryKey ?? key()),
+    secondaryKey: typeof p.secondaryKey === 'string' ? p.secondaryKey : (existing?.secondaryKey ?? key()),
+  };
+  ctx.service.subscriptions.set(sid.toLowerCase(), stored);
+  return { status: existing ? 200 : 201, body: subscriptionBody(ctx, stored), headers: { etag: stored.etag! } };
+}
+
+export function deleteSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
+  const ifMatch = headerValue(ctx.request.headers, 'if-match');
+  if (ifMatch === undefined) throw validation('The If-Match header is required.');
+  const existing = ctx.service.subscriptions.get(sid.toLowerCase());
+  if (!existing) return { status: 204 };
+  existing.etag ??= newEtag();
+  checkIfMatch(ifMatch, existing.etag);
+  ctx.service.subscriptions.delete(sid.toLowerCase());
+  return { status: 200 };
 }

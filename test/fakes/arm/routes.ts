@@ -19,7 +19,7 @@ const ROUTES: readonly Route[] = [
   { pattern: new RegExp(`^openidConnectProviders/${SEG}$`, 'i'), methods: { GET: others.getOpenIdProvider, HEAD: others.getOpenIdProvider, PUT: others.putOpenIdProvider, DELETE: others.deleteOpenIdProvider } },
   { pattern: new RegExp(`^products/${SEG}$`), methods: { GET: others.getProduct, PUT: others.putProduct } },
   { pattern: new RegExp(`^products/${SEG}/apis/${SEG}$`), methods: { GET: others.productApi, HEAD: others.productApi, PUT: others.productApi, DELETE: others.productApi } },
-  { pattern: new RegExp(`^subscriptions/${SEG}$`), methods: { GET: others.getSubscription } },
+  { pattern: new RegExp(`^subscriptions/${SEG}$`), methods: { GET: others.getSubscription, HEAD: others.getSubscription, PUT: others.putSubscription, DELETE: others.deleteSubscription } },
   { pattern: new RegExp(`^subscriptions/${SEG}/listSecrets$`), methods: { POST: others.listSubscriptionSecrets } },
 ];
 

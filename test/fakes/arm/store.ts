@@ -20,6 +20,16 @@ export interface Stored {
   etag: string;
 }
 
+export interface SubscriptionEntry {
+  readonly name: string;
+  primaryKey: string;
+  secondaryKey: string;
+  scope: string;
+  displayName?: string;
+  state?: string;
+  etag?: string;
+}
+
 export interface ServiceState {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
@@ -29,7 +39,8 @@ export interface ServiceState {
   readonly policies: Map<string, Stored & { xml: string }>;
   readonly openidProviders: Map<string, Stored & { name: string }>;
   readonly products: Map<string, Stored & { name: string; apis: Set<string> }>;
-  readonly subscriptions: Map<string, { name: string; primaryKey: string; secondaryKey: string; scope: string }>;
+  /** Keyed by sid (lower case); `scope` is kept as a full ARM id, as APIM returns it. */
+  readonly subscriptions: Map<string, SubscriptionEntry>;
   readonly releases: Map<string, { apiId: string; notes: string }>;
 }
 
