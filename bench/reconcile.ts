@@ -41,10 +41,10 @@ interface RunResult {
   workers: number;
   apis: number;
   secondsToAllReady: number;
-  apimPerApi: { reads: number; writes: number };
+  apimPerApi: { reads: number; writes: number; writesByPath: Record<string, number> };
   kubePerApi: { reads: number; writes: number; watches: number };
   reconciles: Record<string, number>;
-  resync: { seconds: number; reconciles: number; apim: { reads: number; writes: number }; kube: { reads: number; writes: number } };
+  resync: { seconds: number; reconciles: number; apim: { reads: number; writes: number; writesByPath: Record<string, number> }; kube: { reads: number; writes: number } };
   peakRssMbPerWorker: number[];
   benchProcessCpuSeconds: number;
 }
@@ -106,6 +106,17 @@ function kubeCounts(world: ReconcilerEnvironment) {
   const writes = reqs.filter((r) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(r.verb)).length;
   const watches = reqs.filter((r) => r.verb === 'watch').length;
   return { reads: reqs.length - writes - watches, writes, watches };
+}
+
+/** APIM non-GET calls by kind (names replaced by *). POST listSecrets is an ARM action that reads. */
+function apimWrites(world: ReconcilerEnvironment): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of world.azure.arm.requests) {
+    if (r.method === 'GET' || r.method === 'HEAD') continue;
+    const what = `${r.method} ${r.path.replace(/bench-\d+/g, '*').replace(/components-[^/]*/g, '*')}`;
+    out[what] = (out[what] ?? 0) + 1;
+  }
+  return out;
 }
 
 async function run(workerCount: number): Promise<RunResult> {
@@ -195,6 +206,7 @@ async function run(workerCount: number): Promise<RunResult> {
     const secondsToAllReady = (performance.now() - started) / 1000;
     process.stderr.write(`  [${workerCount} worker(s)] all ${N} Ready in ${secondsToAllReady.toFixed(1)} s (creation took ${createdSeconds.toFixed(1)} s)\n`);
     const publish = world.azure.arm.calls();
+    const publishWrites = apimWrites(world);
     const kubePublish = kubeCounts(world);
 
     // Let delayed/queued follow-ups (e.g. the status write's own watch event) settle before the resync.
@@ -224,6 +236,7 @@ async function run(workerCount: number): Promise<RunResult> {
     const resyncReconciles = sum(await counter(workers, 'apim_operator_reconciles_total', 'result')) - before;
     const resyncApim = world.azure.arm.calls();
     const resyncKube = kubeCounts(world);
+    const resyncWrites = apimWrites(world);
 
     for (const w of workers) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'));
     const cpu = process.cpuUsage(cpuStart);
@@ -231,10 +244,10 @@ async function run(workerCount: number): Promise<RunResult> {
       workers: workerCount,
       apis: N,
       secondsToAllReady: round(secondsToAllReady),
-      apimPerApi: { reads: round(publish.reads / N), writes: round(publish.writes / N) },
+      apimPerApi: { reads: round(publish.reads / N), writes: round(publish.writes / N), writesByPath: publishWrites },
       kubePerApi: { reads: round(kubePublish.reads / N), writes: round(kubePublish.writes / N), watches: kubePublish.watches },
       reconciles,
-      resync: { seconds: round(resyncSeconds), reconciles: resyncReconciles, apim: { reads: resyncApim.reads, writes: resyncApim.writes }, kube: { reads: resyncKube.reads, writes: resyncKube.writes } },
+      resync: { seconds: round(resyncSeconds), reconciles: resyncReconciles, apim: { reads: resyncApim.reads, writes: resyncApim.writes, writesByPath: resyncWrites }, kube: { reads: resyncKube.reads, writes: resyncKube.writes } },
       peakRssMbPerWorker: workers.map((w) => round(w.peakRssKb / 1024)),
       benchProcessCpuSeconds: round((cpu.user + cpu.system) / 1e6),
     };
