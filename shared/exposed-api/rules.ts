@@ -9,6 +9,17 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+export interface CheckOptions {
+  /**
+   * Check required fields as for this version instead of the object's own.
+   * The reconciler reads every object through one version, and the API server
+   * does no conversion between ExposedAPI versions: an object written as
+   * v1beta3 reads back as v1 with its v1beta3 fields. It passes `v1beta3`,
+   * whose required fields are the ones a reconcile cannot do without.
+   */
+  readonly requiredAs?: ExposedApiVersion;
+}
+
 /** `oda.tmforum.org/v1` → `v1`; undefined for any other group or version. */
 export function versionOf(apiVersion: unknown): ExposedApiVersion | undefined {
   const [group, version] = String(apiVersion).split('/');
@@ -21,7 +32,7 @@ export function versionOf(apiVersion: unknown): ExposedApiVersion | undefined {
  * warnings for input that is accepted but doubtful. Defensive about types:
  * it runs beside the schema check so that a user sees every problem at once.
  */
-export function checkRules(object: unknown, broken: (field: string) => boolean = () => false): Findings {
+export function checkRules(object: unknown, broken: (field: string) => boolean = () => false, options: CheckOptions = {}): Findings {
   if (!isObj(object)) return { problems: [problem('', 'must be an ExposedAPI object')], warnings: [] };
   const version = versionOf(object.apiVersion);
   if (!version) {
@@ -33,7 +44,7 @@ export function checkRules(object: unknown, broken: (field: string) => boolean =
   const spec = isObj(object.spec) ? object.spec : {};
   const problems: Problem[] = [];
   const warnings: string[] = [];
-  for (const rule of RULES) rule({ spec, version, broken }, problems, warnings);
+  for (const rule of RULES) rule({ spec, version, required: options.requiredAs ?? version, broken }, problems, warnings);
   return { problems, warnings };
 }
 
@@ -41,12 +52,14 @@ export function checkRules(object: unknown, broken: (field: string) => boolean =
 interface RuleInput {
   readonly spec: Obj;
   readonly version: ExposedApiVersion;
+  /** Whose required fields apply (see CheckOptions.requiredAs). */
+  readonly required: ExposedApiVersion;
   readonly broken: (field: string) => boolean;
 }
 type Rule = (input: RuleInput, problems: Problem[], warnings: string[]) => void;
 
-const requiredFields: Rule = ({ spec, version }, problems, warnings) => {
-  for (const field of REQUIRED_BY_VERSION[version]) {
+const requiredFields: Rule = ({ spec, version, required }, problems, warnings) => {
+  for (const field of REQUIRED_BY_VERSION[required]) {
     if (spec[field] === undefined) problems.push(problem(`spec.${field}`, `is required in ${GROUP}/${version}`));
   }
   if (DEPRECATED_VERSIONS.includes(version)) warnings.push(`${GROUP}/${version} is deprecated: use ${GROUP}/v1`);

@@ -112,3 +112,11 @@ t.test('warnings for input accepted but doubtful', async (t) => {
   }
   t.same(checkExposedApi(fixtureObject('exposedapi-from-cluster-2.json')).warnings, [], 'a metrics API needs no document');
 });
+
+t.test('the reconciler reads every object through one version: required fields as v1beta3', async (t) => {
+  const seedReadAsV1 = { ...seedExposedApi(), apiVersion: 'oda.tmforum.org/v1' };
+  t.match(messages(seedReadAsV1), [/spec\.apiType: is required in oda\.tmforum\.org\/v1/, /spec\.name: is required/], 'admission checks v1 as v1');
+  const read = checkAndNormalise(seedReadAsV1, { requiredAs: 'v1beta3' });
+  t.ok('model' in read, 'the reconciler can still work with it');
+  t.same(checkExposedApi(exposedApi({ port: undefined }), { requiredAs: 'v1beta3' }).problems.map(formatProblem), ['spec.port: is required in oda.tmforum.org/v1beta3'], 'what a reconcile needs is still required');
+});
