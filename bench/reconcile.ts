@@ -30,7 +30,14 @@ const SPEC = process.env.BENCH_SPEC === 'small' ? 'small' : 'tmf620';
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,4').split(',').map(Number);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600) * 1000;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let aborted = false;
+const sleep = (ms: number) => {
+  if (aborted) throw new Error('interrupted');
+  return new Promise((r) => setTimeout(r, ms));
+};
+// Ctrl-C: the waiting loops throw, so the workers are stopped and the queue removed.
+process.once('SIGINT', () => { aborted = true; });
+process.once('SIGTERM', () => { aborted = true; });
 
 /** A tiny OpenAPI 3 document (one operation), for BENCH_SPEC=small. */
 const SMALL_SPEC = JSON.stringify({ openapi: '3.0.3', info: { title: 'Small', version: '1.0.0' }, paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } } });
