@@ -67,7 +67,7 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     if (object.metadata.deletionTimestamp) return finalize(object, log);
     const hash = specHash(object);
     const unchanged = (object.status as { observedSpecHash?: unknown } | undefined)?.observedSpecHash === hash;
-    const checked = checkAndNormalise(object);
+    const checked = checkAndNormalise(object, { requiredAs: 'v1beta3' });
     if (!('model' in checked)) {
       const error = new PermanentError(`the ExposedAPI is invalid: ${checked.problems.map(formatProblem).join('; ')}`, { reason: 'InvalidSpecification' });
       await reportFailure(object, undefined, hash, error, context.attempt, log);
@@ -81,7 +81,10 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       await reportFailure(object, model, hash, error, context.attempt, log);
       throw error;
     }
-    const status: Status = { ...render(model, object, result.ready, result.reason, result.message, { gatewayUrl: result.gatewayUrl, drift: result.drift }), observedSpecHash: hash };
+    const status: Status = { ...render(model, object, result.ready, result.reason, result.message, { gatewayUrl: result.gatewayUrl, subscriptionKeySecret: result.subscriptionKeySecret, drift: result.drift }), observedSpecHash: hash };
+    // A merge patch keeps what it does not name: a Secret no longer in use has to be named null to leave status.
+    const namedBefore = (object.status as { apiStatus?: { subscriptionKeySecret?: unknown } } | undefined)?.apiStatus?.subscriptionKeySecret;
+    if (!result.subscriptionKeySecret && namedBefore !== undefined && namedBefore !== null) Object.assign(status.apiStatus, { subscriptionKeySecret: null });
     await writeStatus(object, status, log);
     if (result.written.length > 0) {
       log.info({ written: result.written, drift: result.drift }, result.drift.length > 0 ? 'Repaired drift' : 'Reconciled');
@@ -90,7 +93,7 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     return result.requeueAfterMs !== undefined ? { kind: 'requeue', afterMs: result.requeueAfterMs, reason: result.reason } : { kind: 'done' };
   };
 
-  function render(model: ExposedApi, object: KubeObject, ready: boolean, reason: string, message: string, extra: { gatewayUrl?: string | undefined; drift?: readonly string[]; retry?: ExposedApiStatus['retry'] }): ExposedApiStatus {
+  function render(model: ExposedApi, object: KubeObject, ready: boolean, reason: string, message: string, extra: { gatewayUrl?: string | undefined; subscriptionKeySecret?: string | undefined; drift?: readonly string[]; retry?: ExposedApiStatus['retry'] }): ExposedApiStatus {
     return renderStatus({
       model,
       previous: object.status,
@@ -99,6 +102,7 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       reason,
       message,
       ...(extra.gatewayUrl ? { gatewayUrl: extra.gatewayUrl } : {}),
+      ...(extra.subscriptionKeySecret ? { subscriptionKeySecret: extra.subscriptionKeySecret } : {}),
       ...(extra.drift ? { drift: extra.drift } : {}),
       ...(extra.retry ? { retry: extra.retry } : {}),
     });

@@ -3,6 +3,7 @@ import type { KubeClient, KubeObject } from '../clients/kube.ts';
 import type { ApimClient } from '../clients/apim.ts';
 import { backendUrlFrom, renderIngress } from '../render/ingress.ts';
 import { ensureApim, finalizeApim, type ApimSettings } from './ensure-apim.ts';
+import { ensureSubscriptionKey } from './ensure-subscription-key.ts';
 import type { SpecResolver } from './resolve-spec.ts';
 
 export interface ConvergeSettings {
@@ -21,6 +22,8 @@ export interface Converged {
   readonly reason: string;
   readonly message: string;
   readonly gatewayUrl?: string;
+  /** The Secret holding the API's subscription key, when it takes one. */
+  readonly subscriptionKeySecret?: string;
   readonly written: readonly string[];
   readonly drift: readonly string[];
   readonly requeueAfterMs?: number;
@@ -52,12 +55,14 @@ export async function converge(object: KubeObject, model: ExposedApi, deps: { ku
   }
   const spec = model.specification ? await deps.specs.resolve(model.specification) : undefined;
   const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged);
+  const key = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId);
   return {
     ready: true,
     reason: 'Published',
     message: `Published as APIM API ${result.apiId}, backend ${serviceUrl}`,
     gatewayUrl: settings.apimGatewayUrl,
-    written: [...written, ...result.written],
+    ...(key.secretName ? { subscriptionKeySecret: key.secretName } : {}),
+    written: [...written, ...result.written, ...key.written],
     drift: result.drift,
   };
 }

@@ -4,6 +4,7 @@ import type { ApimApiState, ApimClient } from '../clients/apim.ts';
 import { renderApiDefinition, specHashIn, type ApiDefinition } from '../render/api-definition.ts';
 import { apiIdFor, isOwnedBy } from '../render/api-id.ts';
 import { policyMeaning, renderPolicy, type PolicySettings } from '../render/policy.ts';
+import { subscriptionIdFor } from '../render/subscription-secret.ts';
 import type { ResolvedSpec } from './resolve-spec.ts';
 
 export interface ApimSettings {
@@ -78,12 +79,18 @@ export async function ensureApim(
   return { apiId, written, drift };
 }
 
-/** Removes the API if this operator made it; a missing API is already the goal. */
+/**
+ * Removes the API if this operator made it, and the subscription the operator
+ * made for its key (explicitly, first: whether APIM drops an API's
+ * subscriptions with the API is not something to rely on). A missing API is
+ * already the goal.
+ */
 export async function finalizeApim(apim: ApimClient, key: ExposedApi['key']): Promise<'deleted' | 'absent' | 'not-owned'> {
   const apiId = apiIdFor(key.namespace, key.name);
   const live = await apim.getApi(apiId);
+  if (live && !isOwnedBy(live.description, key)) return 'not-owned';
+  await apim.deleteSubscription(subscriptionIdFor(apiId));
   if (!live) return 'absent';
-  if (!isOwnedBy(live.description, key)) return 'not-owned';
   await apim.deleteApi(apiId, live.etag || '*');
   return 'deleted';
 }

@@ -197,3 +197,13 @@ export function deleteSubscription(ctx: HandlerContext, sid: string): ArmAnswer 
   ctx.service.subscriptions.delete(sid.toLowerCase());
   return { status: 200 };
 }
+
+/** `POST subscriptions/{sid}/regeneratePrimaryKey` (or Secondary): 204, a fresh key. */
+export function regenerateSubscriptionKey(ctx: HandlerContext, sid: string, which: string): ArmAnswer {
+  const stored = ctx.service.subscriptions.get(sid.toLowerCase());
+  if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
+  if (which === 'Primary') stored.primaryKey = randomBytes(16).toString('hex');
+  else stored.secondaryKey = randomBytes(16).toString('hex');
+  stored.etag = newEtag();
+  return { status: 204 };
+}

@@ -21,6 +21,7 @@ const ROUTES: readonly Route[] = [
   { pattern: new RegExp(`^products/${SEG}/apis/${SEG}$`), methods: { GET: others.productApi, HEAD: others.productApi, PUT: others.productApi, DELETE: others.productApi } },
   { pattern: new RegExp(`^subscriptions/${SEG}$`), methods: { GET: others.getSubscription, HEAD: others.getSubscription, PUT: others.putSubscription, DELETE: others.deleteSubscription } },
   { pattern: new RegExp(`^subscriptions/${SEG}/listSecrets$`), methods: { POST: others.listSubscriptionSecrets } },
+  { pattern: new RegExp(`^subscriptions/${SEG}/regenerate(Primary|Secondary)Key$`), methods: { POST: others.regenerateSubscriptionKey } },
 ];
 
 export function route(ctx: HandlerContext): ArmAnswer {
