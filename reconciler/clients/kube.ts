@@ -70,6 +70,8 @@ export interface KubeClient {
   deleteIngress(key: ResourceKey): Promise<void>;
   /** Creates, or updates what differs (type, data, labels, annotations, ownerReferences); stringData is written as data. */
   applySecret(secret: object): Promise<void>;
+  /** The decoded data of a Secret; undefined when there is none. */
+  getSecretData(key: ResourceKey): Promise<Record<string, string> | undefined>;
   /** An events.k8s.io/v1 Event; repeats of the same event grow its series. Never throws: failures are logged. */
   recordEvent(regarding: KubeObject, event: KubeEvent): Promise<void>;
 }
@@ -365,6 +367,12 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const body: V1Secret = { ...live, metadata, data, type: wanted.type ?? live.type };
       await write('replaceSecret', `update ${what}`, () => core.replaceNamespacedSecretWithHttpInfo({ namespace: key.namespace, name: key.name, body }));
       log.info(logged, 'Updated Secret');
+    },
+
+    async getSecretData(key) {
+      const live = await read('getSecret', `get Secret ${formatKey(key)}`, () => core.readNamespacedSecretWithHttpInfo(key));
+      if (!live) return undefined;
+      return Object.fromEntries(Object.entries(live.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
     },
 
     recordEvent: (regarding, event) => events(regarding, event),
