@@ -62,6 +62,8 @@ async function shutdown(code: number): Promise<void> {
 }
 process.once('SIGINT', () => { console.log('\nStopping...'); void shutdown(0); });
 process.once('SIGTERM', () => void shutdown(0));
+// Whatever happens, no child outlives the demo.
+process.on('exit', () => { for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
 
 async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
