@@ -42,7 +42,7 @@ process.once('SIGTERM', () => { aborted = true; });
 /** A tiny OpenAPI 3 document (one operation), for BENCH_SPEC=small. */
 const SMALL_SPEC = JSON.stringify({ openapi: '3.0.3', info: { title: 'Small', version: '1.0.0' }, paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } } });
 
-interface Worker { child: ChildProcess; adminUrl: Promise<string>; peakRssKb: number; exited: boolean }
+interface Worker { child: ChildProcess; adminUrl: Promise<string>; peakRssKb: number; startRssKb: number; exited: boolean }
 
 /** Warning and error log lines of every worker, by message (and error, cut short). */
 const problems: Record<string, number> = {};
@@ -56,6 +56,7 @@ interface RunResult {
   reconciles: Record<string, number>;
   resync: { seconds: number; reconciles: number; apim: { reads: number; writes: number; writesByPath: Record<string, number> }; kube: { reads: number; writes: number; writesByPath: Record<string, number> } };
   peakRssMbPerWorker: number[];
+  startRssMbPerWorker: number[];
   benchProcessCpuSeconds: number;
   specFetches: { full: number; notModified: number };
   workerWarnings: Record<string, number>;
@@ -72,7 +73,7 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 
 function startWorker(env: Record<string, string>): Worker {
   const child = spawn(process.execPath, [join(root, 'reconciler/main.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const worker: Worker = { child, adminUrl: Promise.resolve(''), peakRssKb: 0, exited: false };
+  const worker: Worker = { child, adminUrl: Promise.resolve(''), peakRssKb: 0, startRssKb: 0, exited: false };
   worker.adminUrl = new Promise((resolve, reject) => {
     let buffer = '';
     let found = false;
@@ -185,6 +186,7 @@ async function run(workerCount: number): Promise<RunResult> {
   try {
     for (let i = 0; i < workerCount; i++) workers.push(startWorker(env));
     await Promise.all(workers.map((w) => w.adminUrl));
+    for (const w of workers) w.startRssKb = vm(w.child.pid!, 'VmRSS');
     sampling = setInterval(() => {
       for (const w of workers) if (!w.exited) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'), vm(w.child.pid!, 'VmRSS'));
     }, 500);
@@ -287,6 +289,7 @@ async function run(workerCount: number): Promise<RunResult> {
       reconciles,
       resync: { seconds: round(resyncSeconds), reconciles: resyncReconciles, apim: { reads: resyncApim.reads, writes: resyncApim.writes, writesByPath: resyncWrites }, kube: { reads: resyncKube.reads, writes: resyncKube.writes, writesByPath: kubeWrites(world) } },
       peakRssMbPerWorker: workers.map((w) => round(w.peakRssKb / 1024)),
+      startRssMbPerWorker: workers.map((w) => round(w.startRssKb / 1024)),
       benchProcessCpuSeconds: round((cpu.user + cpu.system) / 1e6),
       specFetches,
       workerWarnings: { ...problems },
@@ -333,6 +336,7 @@ const rows: [string, (r: RunResult) => string][] = [
   ['resync: reconciles', (r) => String(r.resync.reconciles)],
   ['resync: APIM reads / writes (listSecrets)', (r) => `${r.resync.apim.reads} / ${r.resync.apim.writes} (${listSecrets(r.resync.apim.writesByPath)})`],
   ['resync: Kubernetes reads / writes', (r) => `${r.resync.kube.reads} / ${r.resync.kube.writes}`],
+  ['RSS per worker after start (MB)', (r) => r.startRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
   ['peak RSS per worker (MB)', (r) => r.peakRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
   ['spec fetches: 200 / 304', (r) => `${r.specFetches.full} / ${r.specFetches.notModified}`],
   ['bench process CPU (s)', (r) => r.benchProcessCpuSeconds.toFixed(1)],
