@@ -41,6 +41,13 @@ export interface ApimClient {
   ensureSubscription(sid: string, s: { displayName: string; scope: string }): Promise<boolean>;
   /** Deletes subscription `sid` when it exists (read first, no write when absent); 404 → success. Returns whether it deleted. */
   deleteSubscription(sid: string): Promise<boolean>;
+  /**
+   * Writes `api` (with its import) into revision `rev` of an existing API,
+   * made from the current one: live traffic keeps the current revision meanwhile.
+   */
+  putRevision(apiId: string, rev: string, api: ApiDefinition): Promise<void>;
+  /** Makes revision `rev` the current one (an APIM release). */
+  releaseRevision(apiId: string, rev: string): Promise<void>;
 }
 export interface ApimClientOptions {
   /** Awaited before every write (a rate limit shared by all workers plugs in here). */
@@ -121,6 +128,15 @@ export function createApimClient(target: ApimTarget, credential: TokenCredential
         await sdk.openIdConnectProvider.createOrUpdate(rg, svc, id, { displayName: p.displayName, metadataEndpoint: p.metadataEndpoint, clientId: p.clientId }, { onResponse });
       });
     },
+
+    putRevision: (apiId, rev, api) => call('putRevision', `${apiId};rev=${rev}`, true, async (onResponse) => {
+      const parameters = { ...toParameters(api), sourceApiId: `/apis/${apiId}`, apiRevisionDescription: `oda-apim-operator: new OpenAPI document (${new Date().toISOString()})` };
+      await sdk.api.beginCreateOrUpdateAndWait(rg, svc, `${apiId};rev=${rev}`, parameters, { ...poll, onResponse });
+    }),
+
+    releaseRevision: (apiId, rev) => call('releaseRevision', apiId, true, async (onResponse) => {
+      await sdk.apiRelease.createOrUpdate(rg, svc, apiId, `rev-${rev}`, { apiId: `/apis/${apiId};rev=${rev}`, notes: 'Released by oda-apim-operator once the new document was fully in place' }, { onResponse });
+    }),
 
     async ensureSubscription(sid, wanted) {
       const live = await call('getSubscription', sid, false, async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }), () => undefined);

@@ -40,8 +40,10 @@ function differingFields(live: ApimApiState, desired: ApiDefinition): string[] {
 /**
  * Makes the APIM API and its policy what the ExposedAPI says, reading first
  * and writing only what differs. The document is imported only when its hash
- * changed, and always together with serviceUrl (an import alone resets it).
- * The operator never touches an API it did not create.
+ * changed, always together with serviceUrl (an import alone resets it), and
+ * into a new revision of a live API that becomes current only once it is
+ * complete, so live traffic never sees a half-updated API. The operator never
+ * touches an API it did not create.
  */
 export async function ensureApim(
   apim: ApimClient,
@@ -62,14 +64,25 @@ export async function ensureApim(
   const drift: string[] = [];
   const specChanged = !live || specHashIn(live.description) !== specHashIn(desired.description);
   const fields = live ? differingFields(live, desired) : ['api'];
-  if (specChanged || fields.length > 0) {
-    const { import: imported, ...withoutImport } = desired;
-    await apim.putApi(apiId, specChanged && imported ? desired : withoutImport, live?.etag);
-    written.push(live ? 'api' : 'api-created');
-    if (specChanged && imported) written.push('import');
-    if (live && resourceUnchanged) drift.push(...(specChanged ? ['api.import'] : []), ...fields.map((f) => `api.${f}`));
-  }
   const policy = renderPolicy(model, settings.policy);
+  if (live && specChanged && desired.import) {
+    // A new document for a live API: import it into a new revision, give that the policy, and only then make it current.
+    const rev = String(Number(live.apiRevision ?? '1') + 1);
+    await apim.putRevision(apiId, rev, desired);
+    await apim.putPolicy(`${apiId};rev=${rev}`, policy);
+    await apim.releaseRevision(apiId, rev);
+    await apim.deleteApi(`${apiId};rev=${live.apiRevision ?? '1'}`, '*');
+    written.push('revision', 'import', 'policy');
+    if (resourceUnchanged) drift.push('api.import');
+    return { apiId, written, drift };
+  }
+  if (specChanged || fields.length > 0) {
+    const { import: _unchangedDocument, ...withoutImport } = desired;
+    await apim.putApi(apiId, specChanged ? desired : withoutImport, live?.etag);
+    written.push(live ? 'api' : 'api-created');
+    if (specChanged && desired.import) written.push('import');
+    if (live && resourceUnchanged) drift.push(...fields.map((f) => `api.${f}`));
+  }
   const livePolicy = await apim.getPolicy(apiId);
   if (livePolicy === undefined || policyMeaning(livePolicy) !== policyMeaning(policy)) {
     await apim.putPolicy(apiId, policy);

@@ -35,3 +35,33 @@ t.test('every ODA form and the seed form end up published', async (t) => {
   t.match(seedPolicy, /<rate-limit-by-key calls="100" renewal-period="60"/, 'the seed form\'s {limit, period}');
   t.match(seedPolicy, /<origin>https:\/\/app\.example\.com<\/origin>/, 'the seed form\'s CORS lists');
 });
+
+t.test('a new document reaches a live API through a revision made current only once complete', async (t) => {
+  const world = await startReconcilerEnvironment();
+  const reconciler = await startReconciler(world.env, silentLogger());
+  t.teardown(async () => {
+    await reconciler.close(1000);
+    await world.close();
+  });
+  const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+  const object = exposedApi({ path: '/rev/catalog', specification: { url: `${world.specs.url}/tmf620.json` } }, { name: 'revised' });
+  await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', body: object });
+  await world.giveAddress('components', 'revised');
+  const apiId = apiIdFor('components', 'revised');
+  await world.kube.waitFor(() => (world.kube.get('exposedapis', 'components', 'revised') as any)?.status?.implementation?.ready === true, 30_000);
+  const before = world.azure.arm.state().apis[apiId];
+  t.equal(before?.current, '1');
+  world.azure.arm.resetLog();
+  const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+  await custom.patchNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', name: 'revised', body: { spec: { specification: { url: `${world.specs.url}/tmf639.yaml` } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await world.kube.waitFor(() => world.azure.arm.state().apis[apiId]?.current === '2', 30_000);
+  await world.idle();
+  const after = world.azure.arm.state().apis[apiId];
+  t.not(after?.operations.length, before?.operations.length, 'the new document\'s operations are live');
+  t.same(after?.revisions, ['2'], 'the old revision is removed once the new one is current');
+  t.equal((after?.properties as any)?.serviceUrl, 'http://10.0.0.9/rev/catalog', 'serviceUrl kept through the import');
+  t.match(world.azure.arm.state().policies[apiId], /validate-jwt/, 'the new revision carries the policy');
+  const writes = world.azure.arm.requests.filter((r) => !['GET', 'HEAD'].includes(r.method)).map((r) => `${r.method} ${r.path}`);
+  const order = ['PUT apis/' + apiId + ';rev=2', 'PUT apis/' + apiId + ';rev=2/policies/policy', 'PUT apis/' + apiId + '/releases/rev-2'].map((w) => writes.indexOf(w));
+  t.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, 'import, then policy, then release', { writes });
+});
