@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RECONCILE_BACKOFF, RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from '../shared/jobs.ts';
 import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
@@ -51,7 +51,19 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   producer.on('error', () => undefined); // the worker's connection reports Redis trouble
   const requeues = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: producer, prefix: options.prefix });
   requeues.on('error', () => undefined);
-  const process = async (job: Job<ReconcileJobData>): Promise<ReconcileOutcome> => {
+  /** Jobs this worker runs now, with the lock token that lets close() hand them back. */
+  const running = new Map<string, { job: Job<ReconcileJobData>; token: string | undefined; done: Promise<unknown> }>();
+  const process = async (job: Job<ReconcileJobData>, token?: string): Promise<ReconcileOutcome> => {
+    const run = reconcile(job);
+    const id = job.id ?? '';
+    running.set(id, { job, token, done: run.catch(() => undefined) });
+    try {
+      return await run;
+    } finally {
+      running.delete(id);
+    }
+  };
+  const reconcile = async (job: Job<ReconcileJobData>): Promise<ReconcileOutcome> => {
     const key = job.data.key;
     const started = Date.now();
     const settle = (result: 'done' | 'requeued' | 'retrying' | 'permanent'): void => options.onSettled?.(key, result, Date.now() - started);
@@ -95,12 +107,32 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   });
   return {
     async close(graceMs) {
+      // BullMQ's close(true) after a close() that is still waiting returns that same wait: so
+      // stop fetching first, wait out the grace here, and only then close, forcing it.
+      await worker.pause(true);
       let timer: NodeJS.Timeout | undefined;
-      const graceful = worker.close().then(() => true);
+      const graceful = Promise.all([...running.values()].map((r) => r.done)).then(() => true);
       const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
       const finished = await Promise.race([graceful, late]);
       clearTimeout(timer);
-      if (!finished) await worker.close(true);
+      if (finished) {
+        await worker.close();
+      } else {
+        // Close first (a fetch already under way could otherwise take a handed-back job again), then hand the
+        // running jobs back through our own connection: another worker takes them at once, not when the lock expires.
+        const left = [...running.values()];
+        await worker.close(true);
+        await Promise.all(left.map(async ({ job, token }) => {
+          try {
+            const handed = await Job.fromId<ReconcileJobData>(requeues, job.id ?? '');
+            if (!handed) return;
+            await handed.moveToWait(token);
+            options.log.info({ key: job.data.key, jobId: job.id }, 'Handed a running reconcile back to the queue at shutdown');
+          } catch (error) {
+            options.log.warn({ key: job.data.key, jobId: job.id, err: errorMessage(error) }, 'Could not hand a running reconcile back; its lock will lapse');
+          }
+        }));
+      }
       await requeues.close();
       producer.disconnect();
       connection.disconnect();
