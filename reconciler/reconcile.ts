@@ -67,6 +67,10 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     if (object.metadata.deletionTimestamp) return finalize(object, log);
     const hash = specHash(object);
     const unchanged = (object.status as { observedSpecHash?: unknown } | undefined)?.observedSpecHash === hash;
+    if (unchanged && failedForGood(object.status)) {
+      log.debug('Skipped: the last reconcile of this spec failed for good; waiting for a change to the ExposedAPI');
+      return { kind: 'done' };
+    }
     const checked = checkAndNormalise(object, { requiredAs: 'v1beta3' });
     if (!('model' in checked)) {
       const error = new PermanentError(`the ExposedAPI is invalid: ${checked.problems.map(formatProblem).join('; ')}`, { reason: 'InvalidSpecification' });
@@ -82,9 +86,6 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       throw error;
     }
     const status: Status = { ...render(model, object, result.ready, result.reason, result.message, { gatewayUrl: result.gatewayUrl, subscriptionKeySecret: result.subscriptionKeySecret, drift: result.drift }), observedSpecHash: hash };
-    // A merge patch keeps what it does not name: a Secret no longer in use has to be named null to leave status.
-    const namedBefore = (object.status as { apiStatus?: { subscriptionKeySecret?: unknown } } | undefined)?.apiStatus?.subscriptionKeySecret;
-    if (!result.subscriptionKeySecret && namedBefore !== undefined && namedBefore !== null) Object.assign(status.apiStatus, { subscriptionKeySecret: null });
     await writeStatus(object, status, log);
     if (result.written.length > 0) {
       log.info({ written: result.written, drift: result.drift }, result.drift.length > 0 ? 'Repaired drift' : 'Reconciled');
@@ -126,6 +127,17 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       log.warn({ err: errorMessage(statusError) }, 'Could not write the failure to status');
     }
   }
+}
+
+/**
+ * A permanent failure leaves Ready=False without a retry state: the same spec
+ * would fail the same way, so a resync does not try it again (nor call APIM).
+ * Not-ready-yet (waiting for an address) is not a failure.
+ */
+function failedForGood(status: unknown): boolean {
+  const s = status as { retry?: unknown; conditions?: { type?: string; status?: string; reason?: string }[] } | undefined;
+  const ready = s?.conditions?.find((c) => c.type === 'Ready');
+  return ready?.status === 'False' && s?.retry === undefined && ready.reason !== 'WaitingForIngressAddress';
 }
 
 function keyOf(object: KubeObject): ResourceKey {

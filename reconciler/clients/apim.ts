@@ -268,13 +268,13 @@ export function classify(op: string, subject: string, error: unknown): Error {
   const where = `APIM ${op} ${subject}`;
   if (isRestError(error) && error.statusCode !== undefined) {
     const text = `${where} failed with ${error.statusCode} ${describe(armError(error), error.message)}`;
-    if (PERMANENT_STATUS.has(error.statusCode)) return new PermanentError(text, { cause: error });
+    if (PERMANENT_STATUS.has(error.statusCode)) return new PermanentError(text, { cause: error, reason: 'ApimRejected' });
     return new RetryableError(text, { cause: error, retryAfterMs: retryAfterMs(error.response?.headers) });
   }
   const message = errorMessage(error);
   // A long-running operation that failed while polling: a plain Error "The long-running operation has failed. <code>. <message>".
   if (/long-running operation has failed/i.test(message) && /\bValidationError\b/.test(message)) {
-    return new PermanentError(`${where} failed while APIM processed it: ${message}`, { cause: error });
+    return new PermanentError(`${where} failed while APIM processed it: ${message}`, { cause: error, reason: 'ApimRejected' });
   }
   return new RetryableError(`${where} failed: ${message}`, { cause: error });
 }

@@ -57,9 +57,10 @@ export interface KubeClient {
   /** `namespace/name` of every ExposedAPI in every namespace, for the periodic resync. */
   listExposedApiKeys(): Promise<string[]>;
   /**
-   * Merges `status` into the object's status, only if the object is still at
-   * `resourceVersion` (else RetryableError). Through /status when the CRD has
-   * that subresource, else through the main resource.
+   * Replaces the object's status with `status` (the operator owns it whole:
+   * nothing stale such as an old retry state stays behind), only if the object
+   * is still at `resourceVersion` (else RetryableError). Through /status when
+   * the CRD has that subresource, else through the main resource.
    */
   writeStatus(key: ResourceKey, status: object, resourceVersion: string): Promise<KubeObject>;
   /** Drops one finalizer if the object is still at `resourceVersion` (else RetryableError); gone already → done. */
@@ -275,13 +276,15 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     },
 
     async writeStatus(key, status, resourceVersion) {
-      const ref = { ...(await exposedApi(key)), body: { metadata: { resourceVersion }, status } };
+      // JSON patch `add` replaces a member that exists; the resourceVersion is the precondition.
+      const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }, { op: 'add', path: '/status', value: status }];
+      const ref = { ...(await exposedApi(key)), body };
       const viaStatus = await hasStatusSubresource();
       const what = `write status of ExposedAPI ${formatKey(key)}`;
       try {
         const updated = viaStatus
-          ? await call('patchExposedApiStatus', () => custom.patchNamespacedCustomObjectStatusWithHttpInfo(ref, MERGE))
-          : await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo(ref, MERGE));
+          ? await call('patchExposedApiStatus', () => custom.patchNamespacedCustomObjectStatusWithHttpInfo(ref, JSON_PATCH))
+          : await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo(ref, JSON_PATCH));
         return plain(updated);
       } catch (error) {
         // A deleted object cannot take a status: retry, and the next read finds it gone.

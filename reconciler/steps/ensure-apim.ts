@@ -58,7 +58,7 @@ export async function ensureApim(
   const desired = renderApiDefinition(model, { serviceUrl, ...(spec ? { spec: { format: spec.format as never, value: spec.value } } : {}), ...(settings.openidProviderId ? { openidProviderId: settings.openidProviderId } : {}) });
   const live = await apim.getApi(apiId);
   if (live && !isOwnedBy(live.description, model.key)) {
-    throw new PermanentError(`APIM already has an API with id ${apiId} that this operator did not create; rename or remove it, or rename the ExposedAPI`);
+    throw new PermanentError(`APIM already has an API with id ${apiId} that this operator did not create; rename or remove it, or rename the ExposedAPI`, { reason: 'ApiIdTaken' });
   }
   const written: string[] = [];
   const drift: string[] = [];

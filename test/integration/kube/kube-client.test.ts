@@ -67,10 +67,11 @@ t.test('writeStatus: generation moves only without the subresource; stale resour
     t.same(written.status, { apiStatus: { name: 'catalog' }, observedGeneration: 1 }, `${mode(subresource)}: status written`);
     t.equal(written.metadata.generation, subresource ? 1 : 2, `${mode(subresource)}: generation ${subresource ? 'kept' : 'moved'}`);
     t.equal(api.requests.find((r) => r.verb === 'patch')?.subresource, subresource ? 'status' : undefined, `${mode(subresource)}: path`);
-    t.equal(api.requests.find((r) => r.verb === 'patch')?.contentType, 'application/merge-patch+json');
+    t.equal(api.requests.find((r) => r.verb === 'patch')?.contentType, 'application/json-patch+json');
     await t.rejects(client.writeStatus(key, { observedGeneration: 9 }, rv), RetryableError, `${mode(subresource)}: stale resourceVersion`);
     t.same(api.get('exposedapis', 'shop', 'catalog')?.status, { apiStatus: { name: 'catalog' }, observedGeneration: 1 }, 'the stale write changed nothing');
     await client.writeStatus(key, { implementation: { ready: true } }, written.metadata.resourceVersion ?? '');
+    t.same(api.get('exposedapis', 'shop', 'catalog')?.status, { implementation: { ready: true } }, `${mode(subresource)}: the status is replaced whole, nothing stale stays`);
     t.equal(calls.filter(([op]) => op === 'discoverResources').length, 1, 'discovery read once');
   }
 });

@@ -65,3 +65,34 @@ t.test('a new document reaches a live API through a revision made current only o
   const order = ['PUT apis/' + apiId + ';rev=2', 'PUT apis/' + apiId + ';rev=2/policies/policy', 'PUT apis/' + apiId + '/releases/rev-2'].map((w) => writes.indexOf(w));
   t.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, 'import, then policy, then release', { writes });
 });
+
+t.test('a permanent failure says why, and a resync does not try the same spec again', async (t) => {
+  const world = await startReconcilerEnvironment();
+  const reconciler = await startReconciler(world.env, silentLogger());
+  t.teardown(async () => {
+    await reconciler.close(1000);
+    await world.close();
+  });
+  const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+  const broken = { ...seedExposedApi({ path: '/broken', specification: 'this: is not\nan: OpenAPI document\n' }), metadata: { name: 'broken', namespace: 'components' } };
+  await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: 'components', plural: 'exposedapis', body: broken });
+  await world.giveAddress('components', 'broken');
+  const ready = () => (world.kube.get('exposedapis', 'components', 'broken') as any)?.status?.conditions?.find((c: any) => c.type === 'Ready');
+  await world.kube.waitFor(() => ready()?.reason === 'InvalidOpenApiDocument', 30_000);
+  t.equal(ready().status, 'False');
+  t.match(ready().message, /spec\.specification \(inline document\): .*not an OpenAPI document/);
+  t.equal((world.kube.get('exposedapis', 'components', 'broken') as any).status.retry, undefined, 'no retry state: it waits for a change');
+  await world.idle();
+  world.azure.arm.resetLog();
+  world.kube.clearRequests();
+  await reconciler.resync();
+  await world.kube.waitFor(() => world.kube.requests.some((r) => r.verb === 'get' && r.path.endsWith('/broken')), 20_000);
+  await world.idle();
+  t.equal(world.azure.arm.calls().total, 0, 'no APIM call for a spec that failed for good');
+  t.same(world.kube.requests.filter((r) => r.verb !== 'get' && r.verb !== 'list' && r.verb !== 'watch').map((r) => `${r.verb} ${r.path}`), [], 'no Kubernetes write');
+
+  const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+  await custom.patchNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: 'components', plural: 'exposedapis', name: 'broken', body: { spec: { specification: fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml') } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await world.kube.waitFor(() => ready()?.status === 'True', 30_000);
+  t.pass('a fixed spec is published');
+});
