@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -313,9 +313,12 @@ async function run(workerCount: number): Promise<RunResult> {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 const results: RunResult[] = [];
+// Workers run the working tree: name the commit, and whether reconciler/ or shared/ differ from it.
+const git = (...args: string[]) => { try { return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim(); } catch { return ''; } };
+const revision = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'reconciler', 'shared') ? ' (reconciler/ or shared/ modified)' : ''}`;
 console.log(`Reconciler benchmark: ${N} ExposedAPIs (v1 full example, spec ${SPEC === 'small' ? 'a small OpenAPI 3 document' : 'TMF620 Swagger, 350 KB, served locally'}${SPEC === 'tmf620-no-304' ? ' without 304s' : ' with ETag/304'}), ARM latency ${LATENCY_MS} ms per call,`);
 console.log(`RECONCILE_CONCURRENCY=${CONCURRENCY} per process, APIM_WRITES_PER_SECOND=${WRITES_PER_SECOND} (shared through Redis), APIM_POLL_INTERVAL_MS=50, ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`);
-console.log('The stand-ins and the ingress-controller loop run in this process and share the machine\'s CPUs with the workers.\n');
+console.log(`The stand-ins and the ingress-controller loop run in this process and share the machine's CPUs with the workers. Code: ${revision}.\n`);
 for (const count of WORKER_COUNTS) {
   process.stderr.write(`Run with ${count} worker process(es)...\n`);
   results.push(await run(count));
@@ -349,5 +352,5 @@ for (const r of results) {
   if (Object.keys(r.workerWarnings).length > 0) console.log(`worker warnings (${r.workers} worker(s)): ${JSON.stringify(r.workerWarnings)}`);
   if (r.resync.kube.writes > 0) console.log(`resync Kubernetes writes (${r.workers} worker(s)): ${JSON.stringify(r.resync.kube.writesByPath)}`);
 }
-console.log(JSON.stringify({ apis: N, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, apimWritesPerSecond: WRITES_PER_SECOND, spec: SPEC, runs: results }));
+console.log(JSON.stringify({ revision, apis: N, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, apimWritesPerSecond: WRITES_PER_SECOND, spec: SPEC, runs: results }));
 process.exit(0);
