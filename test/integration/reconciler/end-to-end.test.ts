@@ -46,7 +46,7 @@ for (const statusSubresource of [false, true]) {
 
     await t.test('publishes the API with its policy and writes the ODA status', async (t) => {
       await world.giveAddress('components', name);
-      await kube.waitFor(() => status('components', name)?.implementation?.ready === true, 20_000);
+      await kube.waitFor(() => status('components', name)?.implementation?.ready === true, 60_000);
       const api = azure.arm.state().apis[apiId]?.properties as any;
       t.ok(api, 'the API exists in APIM');
       t.equal(api.serviceUrl, 'http://10.0.0.9/r1-productcatalogmanagement/tmf-api/productCatalogManagement/v4');
@@ -71,7 +71,7 @@ for (const statusSubresource of [false, true]) {
     );
 
     await t.test('the subscription key is in a Secret beside the ExposedAPI, named in status, and nowhere else', async (t) => {
-      await kube.waitFor(() => status('components', name)?.apiStatus?.subscriptionKeySecret !== undefined, 20_000);
+      await kube.waitFor(() => status('components', name)?.apiStatus?.subscriptionKeySecret !== undefined, 60_000);
       t.equal(status('components', name).apiStatus.subscriptionKeySecret, secretName);
       const keys = await apimClient.listSubscriptionKeys(sid);
       t.ok(keys, 'APIM has the subscription');
@@ -92,7 +92,7 @@ for (const statusSubresource of [false, true]) {
     });
 
     await t.test('a metrics API is ready without APIM publication', async (t) => {
-      await kube.waitFor(() => status('components', metrics.metadata.name)?.implementation?.ready === true, 20_000);
+      await kube.waitFor(() => status('components', metrics.metadata.name)?.implementation?.ready === true, 60_000);
       t.equal(status('components', metrics.metadata.name).conditions[0].reason, 'InMeshOnly');
       t.notOk(azure.arm.state().apis[apiIdFor('components', metrics.metadata.name)], 'not in APIM');
     });
@@ -102,7 +102,7 @@ for (const statusSubresource of [false, true]) {
       azure.arm.resetLog();
       kube.clearRequests();
       t.equal(await reconciler.resync(), 2);
-      await kube.waitFor(() => azure.arm.requests.some((r) => r.method === 'GET' && r.path.endsWith('/policies/policy')), 20_000);
+      await kube.waitFor(() => azure.arm.requests.some((r) => r.method === 'GET' && r.path.endsWith('/policies/policy')), 60_000);
       await world.idle();
       t.ok(kube.requests.filter((r) => r.verb === 'get').length >= 2, 'both resources were read again', { requests: kube.requests.map((r) => `${r.verb} ${r.path}`) });
       const writes = kube.requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb));
@@ -119,8 +119,8 @@ for (const statusSubresource of [false, true]) {
       await sdk.api.beginCreateOrUpdateAndWait(TEST_SERVICE.resourceGroup, TEST_SERVICE.name, apiId, { ...live, serviceUrl: 'https://somewhere-else.example', path: live.path ?? '' }, { ifMatch: '*', updateIntervalInMs: 10 });
       await world.idle();
       await reconciler.resync();
-      await kube.waitFor(() => (azure.arm.state().apis[apiId]?.properties as any)?.serviceUrl === 'http://10.0.0.9/r1-productcatalogmanagement/tmf-api/productCatalogManagement/v4', 20_000);
-      await kube.waitFor(() => status('components', name)?.drift?.repaired?.includes('api.serviceUrl'), 20_000);
+      await kube.waitFor(() => (azure.arm.state().apis[apiId]?.properties as any)?.serviceUrl === 'http://10.0.0.9/r1-productcatalogmanagement/tmf-api/productCatalogManagement/v4', 60_000);
+      await kube.waitFor(() => status('components', name)?.drift?.repaired?.includes('api.serviceUrl'), 60_000);
       t.pass('serviceUrl restored and recorded in status.drift');
     });
 
@@ -128,7 +128,7 @@ for (const statusSubresource of [false, true]) {
       await world.idle();
       azure.arm.resetLog();
       await custom.patchNamespacedCustomObject({ ...ref('components', name), body: { spec: { rateLimit: { limit: '7' } } } }, merge);
-      await kube.waitFor(() => /calls="7"/.test(azure.arm.state().policies[apiId] ?? ''), 20_000);
+      await kube.waitFor(() => /calls="7"/.test(azure.arm.state().policies[apiId] ?? ''), 60_000);
       const writes = azure.arm.requests.filter((r) => !['GET', 'HEAD'].includes(r.method) && !r.path.endsWith('/listSecrets'));
       t.same(writes.map((r) => `${r.method} ${r.path}`), [`PUT apis/${apiId}/policies/policy`]);
     });
@@ -145,37 +145,37 @@ for (const statusSubresource of [false, true]) {
       const { CoreV1Api } = await import('@kubernetes/client-node');
       await kube.kubeconfig().makeApiClient(CoreV1Api).deleteNamespacedSecret({ namespace: 'components', name: secretName });
       await reconciler.resync();
-      await kube.waitFor(() => secretKey() === fresh!.primaryKey, 20_000);
+      await kube.waitFor(() => secretKey() === fresh!.primaryKey, 60_000);
       t.pass('the Secret carries the new key');
     });
 
     await t.test('switching API key verification off removes the subscription and the Secret from status', async (t) => {
       await world.idle();
       await custom.patchNamespacedCustomObject({ ...ref('components', name), body: { spec: { apiKeyVerification: { enabled: false } } } }, merge);
-      await kube.waitFor(() => status('components', name)?.apiStatus && status('components', name).apiStatus.subscriptionKeySecret === undefined && (azure.arm.state().apis[apiId]?.properties as any)?.subscriptionRequired === false, 20_000);
+      await kube.waitFor(() => status('components', name)?.apiStatus && status('components', name).apiStatus.subscriptionKeySecret === undefined && (azure.arm.state().apis[apiId]?.properties as any)?.subscriptionRequired === false, 60_000);
       t.equal(await apimClient.listSubscriptionKeys(sid), undefined, 'the subscription is gone');
       t.ok(kube.get('secrets', 'components', secretName), 'the Secret is left (the operator cannot delete Secrets yet); its key no longer works');
       await world.idle();
       azure.arm.resetLog();
       kube.clearRequests();
       await reconciler.resync();
-      await kube.waitFor(() => azure.arm.requests.some((r) => r.method === 'GET' && r.path.endsWith('/policies/policy')), 20_000);
+      await kube.waitFor(() => azure.arm.requests.some((r) => r.method === 'GET' && r.path.endsWith('/policies/policy')), 60_000);
       await world.idle();
       t.equal(azure.arm.calls().writes, 0, 'and a resync then writes nothing to APIM');
       t.same(kube.requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb)).map((r) => `${r.verb} ${r.path}`), [], 'nor to Kubernetes');
       await custom.patchNamespacedCustomObject({ ...ref('components', name), body: { spec: { apiKeyVerification: { enabled: true } } } }, merge);
-      await kube.waitFor(() => status('components', name)?.apiStatus?.subscriptionKeySecret === secretName, 20_000);
+      await kube.waitFor(() => status('components', name)?.apiStatus?.subscriptionKeySecret === secretName, 60_000);
       const keys = await apimClient.listSubscriptionKeys(sid);
       t.equal(Buffer.from((kube.get('secrets', 'components', secretName) as any).data.primaryKey, 'base64').toString('utf8'), keys!.primaryKey, 'on again: a new subscription, its key in the Secret');
     });
 
     await t.test('deleting the ExposedAPI removes the API and the Ingress, then the finalizer', async (t) => {
       await custom.deleteNamespacedCustomObject(ref('components', name));
-      await kube.waitFor(() => kube.get('exposedapis', 'components', name) === undefined, 20_000);
+      await kube.waitFor(() => kube.get('exposedapis', 'components', name) === undefined, 60_000);
       t.notOk(azure.arm.state().apis[apiId], 'API gone');
       t.equal(await apimClient.listSubscriptionKeys(sid), undefined, 'subscription gone');
       t.ok(azure.arm.requests.some((r) => r.method === 'DELETE' && r.path === `subscriptions/${sid}`), 'deleted by the operator, not only with the API');
-      await kube.waitFor(() => kube.get('secrets', 'components', secretName) === undefined, 20_000);
+      await kube.waitFor(() => kube.get('secrets', 'components', secretName) === undefined, 60_000);
       t.pass('the Secret went with its owner');
       t.notOk(kube.get('ingresses', 'components', name), 'Ingress gone');
     });

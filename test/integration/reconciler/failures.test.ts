@@ -52,7 +52,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
   const apiPut = (apiId: string) => ({ method: 'PUT', path: new RegExp(`^apis/${apiId}$`) });
   const putsOf = (apiId: string) => azure.arm.requests.filter((r) => r.method === 'PUT' && r.path === `apis/${apiId}`);
   const failedJob = async (key: string) => (await queue.getFailed()).find((j) => j.data.key === key);
-  const waitForFailedJob = async (key: string, timeoutMs = 20_000) => {
+  const waitForFailedJob = async (key: string, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = await failedJob(key);
@@ -81,12 +81,12 @@ t.test('every failure class, through the real SDKs', async (t) => {
     azure.arm.failNext(apiPut(apiId), 429, { retryAfter: 1, times: 2 });
     await create(name);
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => status(name)?.retry?.attempts >= 1, 20_000);
+    await kube.waitFor(() => status(name)?.retry?.attempts >= 1, 60_000);
     const retry = status(name).retry;
     t.match(retry.lastError, /429|throttl|exceeded/i, 'lastError names the throttling', { retry });
     t.ok(Date.parse(retry.nextRetryAt) > 0, 'nextRetryAt is a date');
     t.equal(ready(name).reason, 'RetryingAfterError');
-    await kube.waitFor(() => isReady(name), 20_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     t.ok(putsOf(apiId).filter((r) => r.status === 429).length === 2, 'both throttled PUTs were seen');
     t.ok(azure.arm.state().apis[apiId], 'API created');
     const events = kube.objects('events.events.k8s.io', NS).concat(kube.objects('events', NS)) as any[];
@@ -104,7 +104,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     azure.arm.failNext(apiPut(apiId), 500, { times: 5 });
     await create(name);
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => isReady(name), 30_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     t.equal(putsOf(apiId).filter((r) => r.status === 500).length, 5);
     t.ok(azure.arm.state().apis[apiId]);
   });
@@ -116,7 +116,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     azure.arm.failNext(apiPut(apiId), 409);
     await create(name);
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => isReady(name), 20_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     t.same(putsOf(apiId).map((r) => r.status).slice(0, 2), [412, 409]);
   });
 
@@ -141,7 +141,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     t.ok(azure.arm.state().apis['someone-elses-api'], 'the other API is untouched');
 
     await custom.patchNamespacedCustomObject({ ...ref(name), body: { spec: { path: '/free-path/v1' } } }, merge);
-    await kube.waitFor(() => isReady(name), 20_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     t.equal((azure.arm.state().apis[apiId]?.properties as any).path, 'free-path/v1');
   });
 
@@ -158,7 +158,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     await kube.waitFor(() => ready(name)?.status === 'False' && /did not create/.test(ready(name)?.message ?? ''));
     t.not(ready(name).reason, 'RetryingAfterError');
     await custom.deleteNamespacedCustomObject(ref(name));
-    await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 20_000);
+    await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 60_000);
     t.equal(JSON.stringify(azure.arm.state().apis[apiId]), before, 'API unchanged');
     t.equal(azure.arm.state().policies[apiId], policyBefore, 'policy unchanged');
     const writes = azure.arm.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && r.path.startsWith(`apis/${apiId}`));
@@ -204,7 +204,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     const name = 'spec-503';
     await create(name, { specification: { url: flakyUrl, version: 'v4.0.0' } });
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => isReady(name), 30_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     t.equal(specDown, 0, 'both 503s were served');
     t.ok(azure.arm.state().apis[apiIdFor(NS, name)]);
   });
@@ -216,7 +216,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
     await world.idle();
     kube.failNext({ verb: 'patch', resource: 'exposedapis.oda.tmforum.org', name }, 409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified; please apply your changes to the latest version and try again' });
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => isReady(name), 20_000);
+    await kube.waitFor(() => isReady(name), 60_000);
     const patches = kube.requests.filter((r) => r.verb === 'patch' && r.name === name);
     t.ok(patches.length >= 2, 'the status write was made again after the conflict', { patches: patches.length });
   });

@@ -25,7 +25,7 @@ t.test('every ODA form and the seed form end up published', async (t) => {
   }
   for (const [name, object] of forms) {
     await world.giveAddress('components', object.metadata.name);
-    await world.kube.waitFor(() => (world.kube.get('exposedapis', 'components', object.metadata.name) as any)?.status?.implementation?.ready === true, 30_000);
+    await world.kube.waitFor(() => (world.kube.get('exposedapis', 'components', object.metadata.name) as any)?.status?.implementation?.ready === true, 60_000);
     const api = world.azure.arm.state().apis[apiIdFor('components', object.metadata.name)];
     t.ok(api, `${name}: published`);
     t.ok((api?.operations.length ?? 0) > 0, `${name}: the document's operations were imported (${api?.operations.length})`);
@@ -48,13 +48,13 @@ t.test('a new document reaches a live API through a revision made current only o
   await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', body: object });
   await world.giveAddress('components', 'revised');
   const apiId = apiIdFor('components', 'revised');
-  await world.kube.waitFor(() => (world.kube.get('exposedapis', 'components', 'revised') as any)?.status?.implementation?.ready === true, 30_000);
+  await world.kube.waitFor(() => (world.kube.get('exposedapis', 'components', 'revised') as any)?.status?.implementation?.ready === true, 60_000);
   const before = world.azure.arm.state().apis[apiId];
   t.equal(before?.current, '1');
   world.azure.arm.resetLog();
   const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
   await custom.patchNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', name: 'revised', body: { spec: { specification: { url: `${world.specs.url}/tmf639.yaml` } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  await world.kube.waitFor(() => world.azure.arm.state().apis[apiId]?.current === '2', 30_000);
+  await world.kube.waitFor(() => world.azure.arm.state().apis[apiId]?.current === '2', 60_000);
   await world.idle();
   const after = world.azure.arm.state().apis[apiId];
   t.not(after?.operations.length, before?.operations.length, 'the new document\'s operations are live');
@@ -78,7 +78,7 @@ t.test('a permanent failure says why, and a resync does not try the same spec ag
   await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: 'components', plural: 'exposedapis', body: broken });
   await world.giveAddress('components', 'broken');
   const ready = () => (world.kube.get('exposedapis', 'components', 'broken') as any)?.status?.conditions?.find((c: any) => c.type === 'Ready');
-  await world.kube.waitFor(() => ready()?.reason === 'InvalidOpenApiDocument', 30_000);
+  await world.kube.waitFor(() => ready()?.reason === 'InvalidOpenApiDocument', 60_000);
   t.equal(ready().status, 'False');
   t.match(ready().message, /spec\.specification \(inline document\): .*not an OpenAPI document/);
   t.equal((world.kube.get('exposedapis', 'components', 'broken') as any).status.retry, undefined, 'no retry state: it waits for a change');
@@ -86,13 +86,13 @@ t.test('a permanent failure says why, and a resync does not try the same spec ag
   world.azure.arm.resetLog();
   world.kube.clearRequests();
   await reconciler.resync();
-  await world.kube.waitFor(() => world.kube.requests.some((r) => r.verb === 'get' && r.path.endsWith('/broken')), 20_000);
+  await world.kube.waitFor(() => world.kube.requests.some((r) => r.verb === 'get' && r.path.endsWith('/broken')), 60_000);
   await world.idle();
   t.equal(world.azure.arm.calls().total, 0, 'no APIM call for a spec that failed for good');
   t.same(world.kube.requests.filter((r) => r.verb !== 'get' && r.verb !== 'list' && r.verb !== 'watch').map((r) => `${r.verb} ${r.path}`), [], 'no Kubernetes write');
 
   const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
   await custom.patchNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: 'components', plural: 'exposedapis', name: 'broken', body: { spec: { specification: fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml') } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  await world.kube.waitFor(() => ready()?.status === 'True', 30_000);
+  await world.kube.waitFor(() => ready()?.status === 'True', 60_000);
   t.pass('a fixed spec is published');
 });

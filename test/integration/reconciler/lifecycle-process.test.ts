@@ -28,7 +28,7 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
     t.pass('/readyz 200');
     await h.create('process-made');
     await world.giveAddress(NS, 'process-made');
-    await kube.waitFor(() => h.isReady('process-made'), 30_000);
+    await kube.waitFor(() => h.isReady('process-made'), 60_000);
     t.ok(azure.arm.state().apis[apiIdFor(NS, 'process-made')], 'published by the process');
     const metrics = await until('reconcile counted', async () => {
       const { text } = await get('/metrics');
@@ -44,11 +44,11 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
     const name = 'slow-at-shutdown';
     const apiId = apiIdFor(NS, name);
     await h.create(name);
-    await kube.waitFor(() => h.status(name)?.conditions?.[0]?.reason === 'WaitingForIngressAddress', 20_000);
+    await kube.waitFor(() => h.status(name)?.conditions?.[0]?.reason === 'WaitingForIngressAddress', 60_000);
     // Only the first process's PUT is slow: outlasting the grace, it cannot be what makes the key Ready.
     const inFlight = h.slowPuts(3000, [apiId], true);
     await world.giveAddress(NS, name);
-    await kube.waitFor(() => inFlight.has(apiId), 20_000);
+    await kube.waitFor(() => inFlight.has(apiId), 60_000);
     const signalled = Date.now();
     first.child.kill('SIGTERM');
     const code = await Promise.race([first.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
@@ -77,7 +77,7 @@ t.test('a missing configuration value stops the process with one line naming it'
   t.teardown(() => world.close());
   world.azure.vault.deleteSecret('apim-service-name');
   const run = spawnReconciler(childEnv(world, { ADMIN_PORT: '0' }));
-  const code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+  const code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
   if (code === 'hung') run.child.kill('SIGKILL');
   const output = run.output();
   t.not(code, 0, 'exits non-zero', { output });

@@ -26,7 +26,7 @@ t.test('deleting an ExposedAPI while its API PUT is in flight leaves nothing beh
   await kube.waitFor(() => inFlight.has(apiId));
   await h.remove(name);
   t.ok(kube.get('exposedapis', NS, name)?.metadata?.deletionTimestamp, 'deletion waits for the finalizer');
-  await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 30_000);
+  await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 60_000);
   await world.idle();
   t.notOk(azure.arm.state().apis[apiId], 'no API in APIM');
   t.notOk(kube.get('ingresses', NS, name), 'no Ingress');
@@ -50,10 +50,10 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   const h = helpers(world);
   const names = ['kept-a', 'kept-b', 'kept-c'];
   for (const name of names) await h.create(name);
-  await kube.waitFor(() => names.every((n) => h.status(n)?.conditions?.[0]?.reason === 'WaitingForIngressAddress'), 20_000);
+  await kube.waitFor(() => names.every((n) => h.status(n)?.conditions?.[0]?.reason === 'WaitingForIngressAddress'), 60_000);
   const inFlight = h.slowPuts(3000, names.map((n) => apiIdFor(NS, n)));
   for (const name of names) await world.giveAddress(NS, name);
-  await kube.waitFor(() => inFlight.size >= 1, 20_000);
+  await kube.waitFor(() => inFlight.size >= 1, 60_000);
   const waiting = await queue.getJobCounts('waiting', 'active', 'delayed');
   t.ok((waiting.waiting ?? 0) + (waiting.delayed ?? 0) >= 1, 'jobs are pending when Redis goes', { waiting });
 
@@ -70,7 +70,7 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
 
   const queued = await until('resync after Redis is back', () => reconciler.resync());
   t.equal(queued, names.length);
-  await kube.waitFor(() => names.every((n) => h.isReady(n)), 30_000);
+  await kube.waitFor(() => names.every((n) => h.isReady(n)), 60_000);
   t.comment(`all keys Ready ${Date.now() - stoppedAt} ms after Redis came back (the worker reconnected by itself)`);
   for (const name of names) t.ok(azure.arm.state().apis[apiIdFor(NS, name)], `${name} in APIM`);
 });
