@@ -38,21 +38,32 @@ async function toImport(text: string, where: string): Promise<ResolvedSpec> {
  * definitive one (404, refused address, invalid document) waits for a change.
  */
 export function createSpecResolver(fetcher: SpecFetcher, cacheEntries = 500): SpecResolver {
-  const byUrl = new LruCache<string, { validators: Validators; spec: ResolvedSpec }>(cacheEntries);
+  const byUrl = new LruCache<string, { validators: Validators; textSha: string; spec: ResolvedSpec }>(cacheEntries);
+  // Many ExposedAPIs often name one document (a burst of a component's APIs): one fetch and one validation serve them all.
+  const inFlight = new Map<string, Promise<ResolvedSpec>>();
+  const fromUrl = async (url: string): Promise<ResolvedSpec> => {
+    const cached = byUrl.get(url);
+    const result = await fetcher.fetch(url, cached?.validators);
+    if (result.outcome === 'not-modified' && cached) return cached.spec;
+    if (result.outcome === 'ok') {
+      // A server without ETag or Last-Modified sends the same bytes again: no need to validate them again.
+      const textSha = createHash('sha256').update(result.text).digest('hex');
+      const spec = cached?.textSha === textSha ? cached.spec : await toImport(result.text, url);
+      byUrl.set(url, { validators: result.validators, textSha, spec });
+      return spec;
+    }
+    if (result.outcome === 'not-modified') throw new RetryableError(`spec.specification: ${url} answered 304 to a request that was not conditional`);
+    if (result.transient) throw new RetryableError(`spec.specification: ${result.message}`);
+    throw new PermanentError(`spec.specification: ${result.message}`, { reason: 'OpenApiDocumentUnavailable' });
+  };
   return {
     async resolve(source) {
       if (source.kind === 'inline') return toImport(source.text, 'inline document');
-      const cached = byUrl.get(source.url);
-      const result = await fetcher.fetch(source.url, cached?.validators);
-      if (result.outcome === 'not-modified' && cached) return cached.spec;
-      if (result.outcome === 'ok') {
-        const spec = await toImport(result.text, source.url);
-        byUrl.set(source.url, { validators: result.validators, spec });
-        return spec;
-      }
-      if (result.outcome === 'not-modified') throw new RetryableError(`spec.specification: ${source.url} answered 304 to a request that was not conditional`);
-      if (result.transient) throw new RetryableError(`spec.specification: ${result.message}`);
-      throw new PermanentError(`spec.specification: ${result.message}`, { reason: 'OpenApiDocumentUnavailable' });
+      const running = inFlight.get(source.url);
+      if (running) return running;
+      const next = fromUrl(source.url).finally(() => inFlight.delete(source.url));
+      inFlight.set(source.url, next);
+      return next;
     },
   };
 }
