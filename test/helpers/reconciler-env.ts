@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { startReconciler, type RunningReconciler } from '../../reconciler/server.ts';
+import { silentLogger } from '../../shared/log.ts';
 import { Queue } from 'bullmq';
 import { startAzureStandIns, TEST_CLIENT, TEST_SERVICE, TEST_TENANT, type AzureStandIns } from '../fakes/azure-stand-ins.ts';
 import { startKubeApiServer, type KubeApiServer } from '../fakes/kube-api-server.ts';
@@ -75,4 +77,15 @@ export async function startReconcilerEnvironment(options: { statusSubresource?: 
       await Promise.all([kube.close(), azure.close(), specs.close()]);
     },
   };
+}
+
+/** A reconciler running in this process against a fresh set of stand-ins; both end with the test. */
+export async function reconcilerUnderTest(t: { teardown(fn: () => unknown): void }, options: { statusSubresource?: boolean } = {}): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
+  const world = await startReconcilerEnvironment(options);
+  const reconciler = await startReconciler(world.env, silentLogger());
+  t.teardown(async () => {
+    await reconciler.close(1000);
+    await world.close();
+  });
+  return { world, reconciler, custom: world.kube.kubeconfig().makeApiClient(CustomObjectsApi) };
 }

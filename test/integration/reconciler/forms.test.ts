@@ -1,19 +1,10 @@
 import t from 'tap';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
-import { silentLogger } from '../../../shared/log.ts';
-import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
+import { reconcilerUnderTest } from '../../helpers/reconciler-env.ts';
 import { exposedApi, fixtureText, seedExposedApi } from '../../helpers/resources.ts';
 
 t.test('every ODA form and the seed form end up published', async (t) => {
-  const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler(world.env, silentLogger());
-  t.teardown(async () => {
-    await reconciler.close(1000);
-    await world.close();
-  });
-  const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+  const { world, custom } = await reconcilerUnderTest(t);
   const forms: [string, Record<string, any>][] = [
     ['v1beta3 seed form, inline OpenAPI 3 YAML', { ...seedExposedApi({ path: '/seed/inventory', specification: fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml') }), metadata: { name: 'seed', namespace: 'components' } }],
     ['v1beta3 list of URLs', exposedApi({ path: '/b3/catalog', specification: [`${world.specs.url}/tmf620.json`] }, { version: 'v1beta3', name: 'beta3' })],
@@ -37,13 +28,7 @@ t.test('every ODA form and the seed form end up published', async (t) => {
 });
 
 t.test('a new document reaches a live API through a revision made current only once complete', async (t) => {
-  const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler(world.env, silentLogger());
-  t.teardown(async () => {
-    await reconciler.close(1000);
-    await world.close();
-  });
-  const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+  const { world, custom } = await reconcilerUnderTest(t);
   const object = exposedApi({ path: '/rev/catalog', specification: { url: `${world.specs.url}/tmf620.json` } }, { name: 'revised' });
   await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', body: object });
   await world.giveAddress('components', 'revised');
@@ -67,13 +52,7 @@ t.test('a new document reaches a live API through a revision made current only o
 });
 
 t.test('a permanent failure says why, and a resync does not try the same spec again', async (t) => {
-  const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler(world.env, silentLogger());
-  t.teardown(async () => {
-    await reconciler.close(1000);
-    await world.close();
-  });
-  const custom = world.kube.kubeconfig().makeApiClient(CustomObjectsApi);
+  const { world, reconciler, custom } = await reconcilerUnderTest(t);
   const broken = { ...seedExposedApi({ path: '/broken', specification: 'this: is not\nan: OpenAPI document\n' }), metadata: { name: 'broken', namespace: 'components' } };
   await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: 'components', plural: 'exposedapis', body: broken });
   await world.giveAddress('components', 'broken');

@@ -1,13 +1,8 @@
 import t from 'tap';
-import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
+import { model } from '../../helpers/golden.ts';
 import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
 import { exposedApi, fixtureObject, seedExposedApi } from '../../helpers/resources.ts';
 
-const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkAndNormalise(object);
-  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
-  return result.model;
-};
 
 t.test('specification forms become one source', async (t) => {
   const url = 'https://example.com/spec.json';

@@ -1,16 +1,10 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
-import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
+import { model } from '../../helpers/golden.ts';
 import { isOwnedBy } from '../../../reconciler/render/api-id.ts';
 import { canonicalJson, desiredStateHash, importFormatFor, renderApiDefinition, specHashIn } from '../../../reconciler/render/api-definition.ts';
 import { exposedApi, fixtureObject, fixtureText } from '../../helpers/resources.ts';
 
-const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkAndNormalise(object);
-  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
-  return result.model;
-};
 const SERVICE_URL = 'http://10.0.0.7/r1-productcatalogmanagement/tmf-api/productCatalogManagement/v4';
 
 t.test('import formats', async (t) => {

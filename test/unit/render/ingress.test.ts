@@ -1,26 +1,9 @@
-import t, { type Test } from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
-import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
+import t from 'tap';
+import { golden, model } from '../../helpers/golden.ts';
 import { backendUrlFrom, renderIngress } from '../../../reconciler/render/ingress.ts';
 import { exposedApi, fixtureObject } from '../../helpers/resources.ts';
 
-const GOLDEN = new URL('./golden/', import.meta.url);
 
-function golden(t: Test, name: string, actual: string): void {
-  const file = new URL(name, GOLDEN);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, actual);
-  }
-  t.equal(actual, readFileSync(file, 'utf8'), `matches golden/${name} (UPDATE_GOLDEN=1 rewrites it)`);
-}
-
-const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkAndNormalise(object);
-  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
-  return result.model;
-};
 
 const UID = '6f1c2a3e-0000-4000-8000-000000000001';
 const LABELS = { 'oda.tmforum.org/componentName': 'r1-productcatalogmanagement', 'app': 'ignored' };

@@ -1,14 +1,9 @@
 import t from 'tap';
-import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
+import { model } from '../../helpers/golden.ts';
 import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
 import { renderStatus, statusEquals, type StatusInput } from '../../../reconciler/render/status.ts';
 import { exposedApi, fixtureObject } from '../../helpers/resources.ts';
 
-const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkAndNormalise(object);
-  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
-  return result.model;
-};
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';
 const full = (): ExposedApi => {

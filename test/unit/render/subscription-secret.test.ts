@@ -1,14 +1,8 @@
 import t from 'tap';
-import { checkAndNormalise } from '../../../shared/exposed-api/check.ts';
-import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
+import { model } from '../../helpers/golden.ts';
 import { renderSubscriptionSecret, subscriptionDisplayName, subscriptionIdFor, subscriptionSecretName } from '../../../reconciler/render/subscription-secret.ts';
 import { fixtureObject } from '../../helpers/resources.ts';
 
-const model = (object: Record<string, any>): ExposedApi => {
-  const result = checkAndNormalise(object);
-  if (!('model' in result)) throw new Error(`not valid: ${JSON.stringify(result.problems)}`);
-  return result.model;
-};
 
 t.test('the Secret: name, labels and owner as the Ingress has them, the key and its names', async (t) => {
   const object = fixtureObject('exposedapi-v1-full-example.yaml');
