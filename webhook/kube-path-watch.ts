@@ -10,10 +10,6 @@ import { startInformer, type Informer, type InformerState } from '../shared/kube
 import { exposedApiTarget } from '../shared/kube/exposed-apis.ts';
 import type { PathIndex } from './path-index.ts';
 
-export { loadKubeConfig } from '../shared/kube/config.ts';
-export { describeError } from '../shared/kube/errors.ts';
-export { discoverVersion, GROUP, PLURAL } from '../shared/kube/exposed-apis.ts';
-
 export type PathWatchState = InformerState;
 
 export interface PathWatchOptions {

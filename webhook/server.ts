@@ -9,7 +9,8 @@ import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from '../shar
 import { createWebhookMetrics } from './metrics.ts';
 import { createSpecChecker, warmUpSpecValidation } from '../shared/openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';
-import { loadKubeConfig, startPathWatch } from './kube-path-watch.ts';
+import { startPathWatch } from './kube-path-watch.ts';
+import { loadKubeConfig } from '../shared/kube/config.ts';
 import type { PathClaims } from './admission/validators.ts';
 import { readTls, watchTls } from './tls.ts';
 

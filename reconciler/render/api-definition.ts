@@ -25,21 +25,6 @@ const SPEC_HASH_PREFIX = 'spec-sha256: ';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/**
- * The APIM import format for an OpenAPI document: by its version, its syntax
- * and whether APIM gets the text or fetches a URL. APIM takes Swagger 2.0 as
- * JSON only: convert a YAML one to JSON (inline) before asking.
- */
-export function importFormatFor(kind: 'swagger2' | 'openapi3', syntax: 'json' | 'yaml', sourceKind: 'inline' | 'url'): ImportFormat {
-  const link = sourceKind === 'url';
-  if (kind === 'swagger2') {
-    if (syntax === 'yaml') throw new Error('APIM imports Swagger 2.0 as JSON only: convert the YAML document to JSON and import it inline');
-    return link ? 'swagger-link-json' : 'swagger-json';
-  }
-  if (syntax === 'json') return link ? 'openapi+json-link' : 'openapi+json';
-  return link ? 'openapi-link' : 'openapi';
-}
-
 /** The `spec-sha256:` value in a description this operator wrote, if any. */
 export function specHashIn(description: string | undefined): string | undefined {
   const line = description?.split(/\r?\n/).find((l) => l.trim().startsWith(SPEC_HASH_PREFIX));
@@ -85,13 +70,4 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/**
- * A hash of everything the reconciler writes to APIM for one API: the whole
- * definition (imported document included) and the policy document. Equal
- * hashes mean there is nothing to write.
- */
-export function desiredStateHash(definition: ApiDefinition, policyXml: string): string {
-  return sha256(canonicalJson({ definition, policy: policyXml }));
 }

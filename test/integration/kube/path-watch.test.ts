@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECRET, startKubeApiServer, type KubeApiServer, type KubeApiServerOptions, type KubeObject } from '../../fakes/kube-api-server.ts';
 import { createPathIndex, type PathIndex } from '../../../webhook/path-index.ts';
-import { loadKubeConfig, startPathWatch, type PathWatch, type PathWatchState } from '../../../webhook/kube-path-watch.ts';
+import { startPathWatch, type PathWatch, type PathWatchState } from '../../../webhook/kube-path-watch.ts';
+import { loadKubeConfig } from '../../../shared/kube/config.ts';
 import { silentLogger } from '../../../shared/log.ts';
 
 const GROUP = 'oda.tmforum.org';
