@@ -14,6 +14,7 @@ import { ApiManagementClient, type ApiContract, type ApiCreateOrUpdateParameter 
 import { exponentialRetryPolicy, isRestError, systemErrorRetryPolicy, type PipelineResponse, type RestError } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
+import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
 
 export interface ApimTarget { subscriptionId: string; resourceGroup: string; serviceName: string; endpoint: string /* ARM_ENDPOINT */ }
 export interface ApimApiState { id: string; etag: string; displayName: string; path: string; serviceUrl?: string; protocols: string[]; subscriptionRequired: boolean; subscriptionKeyHeader?: string; subscriptionKeyQuery?: string; description?: string; openidProviderId?: string; apiRevision?: string; isCurrent?: boolean }
@@ -60,8 +61,6 @@ export interface ApimClientOptions {
 
 const SDK_RETRY = { maxRetries: 2, retryDelayInMs: 300, maxRetryDelayInMs: 3000 };
 const PERMANENT_STATUS = new Set([400, 422]);
-const DEFAULT_KEY_HEADER = 'Ocp-Apim-Subscription-Key';
-const DEFAULT_KEY_QUERY = 'subscription-key';
 
 export function createApimClient(target: ApimTarget, credential: TokenCredential, options: ApimClientOptions = {}): ApimClient {
   const sdk = new ApiManagementClient(credential, target.subscriptionId, { endpoint: target.endpoint, retryOptions: { maxRetries: 0 } });
@@ -176,7 +175,7 @@ export function sameScope(live: string | undefined, wanted: string): boolean {
 function toParameters(api: ApiDefinition): ApiCreateOrUpdateParameter {
   // Both names or none: a half-filled pair leaves the other to whatever APIM keeps, and drift checks need both.
   const keys = api.subscriptionKeyHeader !== undefined || api.subscriptionKeyQuery !== undefined
-    ? { subscriptionKeyParameterNames: { header: api.subscriptionKeyHeader ?? DEFAULT_KEY_HEADER, query: api.subscriptionKeyQuery ?? DEFAULT_KEY_QUERY } }
+    ? { subscriptionKeyParameterNames: { header: api.subscriptionKeyHeader ?? APIM_KEY_NAMES.header, query: api.subscriptionKeyQuery ?? APIM_KEY_NAMES.query } }
     : {};
   return {
     displayName: api.displayName,

@@ -54,20 +54,29 @@ function labelValue(model: ExposedApi): string {
  * owner reference; the reconciler always renders from the live object.
  */
 export function renderIngress(model: ExposedApi, settings: IngressSettings = {}): IngressManifest {
-  const labels: Record<string, string> = { [MANAGED_BY_LABEL]: MANAGER, [EXPOSED_API_LABEL]: labelValue(model) };
-  const component = settings.labels?.[COMPONENT_LABEL];
-  if (component !== undefined) labels[COMPONENT_LABEL] = component;
   const rule: IngressManifest['spec']['rules'][number] = {
     http: { paths: [{ path: model.path, pathType: 'Prefix', backend: { service: { name: model.implementation, port: { number: model.port } } } }] },
   };
   if (settings.host) rule.host = settings.host;
   const spec: IngressManifest['spec'] = { ingressClassName: settings.ingressClass ?? DEFAULT_INGRESS_CLASS, rules: [rule] };
   if (settings.tls) spec.tls = [{ ...(settings.host ? { hosts: [settings.host] } : {}), secretName: settings.tls.secretName }];
-  const metadata: IngressManifest['metadata'] = { name: model.key.name, namespace: model.key.namespace, labels };
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: ownedMetadata(model, model.key.name, settings.labels), spec };
+}
+
+/**
+ * Metadata for an object the operator makes beside an ExposedAPI: its labels,
+ * and an owner reference so Kubernetes deletes it with the ExposedAPI (none
+ * without a uid: a file rendered by the CLI).
+ */
+export function ownedMetadata(model: ExposedApi, name: string, exposedApiLabels?: Readonly<Record<string, string>>): IngressManifest['metadata'] {
+  const labels: Record<string, string> = { [MANAGED_BY_LABEL]: MANAGER, [EXPOSED_API_LABEL]: labelValue(model) };
+  const component = exposedApiLabels?.[COMPONENT_LABEL];
+  if (component !== undefined) labels[COMPONENT_LABEL] = component;
+  const metadata: IngressManifest['metadata'] = { name, namespace: model.key.namespace, labels };
   if (model.uid) {
     metadata.ownerReferences = [{ apiVersion: `${GROUP}/${model.apiVersion}`, kind: 'ExposedAPI', name: model.key.name, uid: model.uid, controller: true, blockOwnerDeletion: true }];
   }
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata, spec };
+  return metadata;
 }
 
 interface IngressLike {

@@ -1,10 +1,8 @@
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { keyHash } from './api-id.ts';
-import { renderIngress, type IngressSettings } from './ingress.ts';
+import { ownedMetadata, type IngressManifest, type IngressSettings } from './ingress.ts';
+import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
 
-/** APIM's own names when the API does not set them (see clients/apim.ts). */
-const DEFAULT_KEY_HEADER = 'Ocp-Apim-Subscription-Key';
-const DEFAULT_KEY_QUERY = 'subscription-key';
 const MAX_NAME = 253;
 const MAX_SUBSCRIPTION_DISPLAY_NAME = 100;
 const SUFFIX = '-apim-key';
@@ -12,12 +10,7 @@ const SUFFIX = '-apim-key';
 export interface SubscriptionSecret {
   apiVersion: 'v1';
   kind: 'Secret';
-  metadata: {
-    name: string;
-    namespace: string;
-    labels: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true }[];
-  };
+  metadata: IngressManifest['metadata'];
   type: 'Opaque';
   stringData: { primaryKey: string; header: string; query: string };
 }
@@ -50,11 +43,8 @@ export function subscriptionDisplayName(key: ExposedApi['key']): string {
  * APIM accepts it.
  */
 export function renderSubscriptionSecret(model: ExposedApi, primaryKey: string, settings: Pick<IngressSettings, 'labels'> = {}): SubscriptionSecret {
-  const { labels, ownerReferences } = renderIngress(model, settings.labels ? { labels: settings.labels } : {}).metadata;
-  const metadata: SubscriptionSecret['metadata'] = { name: subscriptionSecretName(model.key), namespace: model.key.namespace, labels };
-  if (ownerReferences) metadata.ownerReferences = ownerReferences;
   return {
-    apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque',
-    stringData: { primaryKey, header: model.apiKey?.header ?? DEFAULT_KEY_HEADER, query: model.apiKey?.query ?? DEFAULT_KEY_QUERY },
+    apiVersion: 'v1', kind: 'Secret', metadata: ownedMetadata(model, subscriptionSecretName(model.key), settings.labels), type: 'Opaque',
+    stringData: { primaryKey, header: model.apiKey?.header ?? APIM_KEY_NAMES.header, query: model.apiKey?.query ?? APIM_KEY_NAMES.query },
   };
 }

@@ -4,8 +4,8 @@ import { versionOf } from './rules.ts';
 import { specSources } from './specification.ts';
 import { corsIsOn, effectiveCors } from './cors.ts';
 
-const SUBSCRIPTION_KEY_HEADER = 'Ocp-Apim-Subscription-Key';
-const SUBSCRIPTION_KEY_QUERY = 'subscription-key';
+/** The names under which APIM accepts a subscription key when an API names none. */
+export const APIM_KEY_NAMES = Object.freeze({ header: 'Ocp-Apim-Subscription-Key', query: 'subscription-key' });
 const RENEWAL_SECONDS = { ps: 1, pm: 60 } as const;
 
 function counter(identifier: string | undefined): Counter {
@@ -22,8 +22,8 @@ function rateLimit(rl: ExposedApiSpecT['rateLimit']): ExposedApi['rateLimit'] {
 
 function apiKey(v: ExposedApiSpecT['apiKeyVerification']): ExposedApi['apiKey'] {
   if (v?.enabled !== true) return undefined;
-  if (v.location === 'query') return { query: SUBSCRIPTION_KEY_QUERY };
-  if (!v.location || v.location === 'header') return { header: SUBSCRIPTION_KEY_HEADER };
+  if (v.location === 'query') return { query: APIM_KEY_NAMES.query };
+  if (!v.location || v.location === 'header') return { header: APIM_KEY_NAMES.header };
   return { header: v.location };
 }
 
