@@ -5,7 +5,7 @@ import { loadWebhookConfig } from '../../webhook/config.ts';
 import { startWebhook, type RunningWebhook } from '../../webhook/server.ts';
 import type { ReconcileEnqueuer } from '../../shared/enqueue.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
-import { silentLogger } from '../../shared/log.ts';
+import { silentLogger, type Logger } from '../../shared/log.ts';
 import { makeCerts, type TestCerts } from './certs.ts';
 import { trustingAgent } from './admission.ts';
 
@@ -19,7 +19,7 @@ export interface TestWebhook extends RunningWebhook {
 }
 
 /** The real webhook over HTTPS on a free port, with its own certificates and queue prefix. */
-export async function startTestWebhook(env: Record<string, string> = {}, overrides: { enqueuer?: ReconcileEnqueuer } = {}): Promise<TestWebhook> {
+export async function startTestWebhook(env: Record<string, string> = {}, overrides: { enqueuer?: ReconcileEnqueuer; log?: Logger } = {}): Promise<TestWebhook> {
   const certs = makeCerts();
   const prefix = `test-${randomUUID()}`;
   const fullEnv = {
@@ -32,7 +32,7 @@ export async function startTestWebhook(env: Record<string, string> = {}, overrid
     ENQUEUE_DELAY_MS: '0',
     ...env,
   };
-  const running = await startWebhook(loadWebhookConfig(fullEnv), fullEnv, silentLogger(), overrides);
+  const running = await startWebhook(loadWebhookConfig(fullEnv), fullEnv, overrides.log ?? silentLogger(), overrides);
   const agent = trustingAgent(certs.ca);
   // Made on first use: a test whose Redis never answers must not hang on an inspection queue it never reads.
   let queue: Queue | undefined;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { copyFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { makeCerts } from '../../helpers/certs.ts';
+import { createLogger } from '../../../shared/log.ts';
 import { startTestWebhook } from '../../helpers/webhook.ts';
 import { get } from '../../helpers/admission.ts';
 
@@ -40,11 +41,15 @@ t.test('a rotated certificate is served to new connections without a restart', a
 });
 
 t.test('a half-written rotation keeps the old pair', async (t) => {
-  const webhook = await startTestWebhook({ WEBHOOK_TLS_RELOAD_SECONDS: '1' });
+  const lines: string[] = [];
+  const log = createLogger('test', 'warn', { write: (line: string) => void lines.push(line) });
+  const webhook = await startTestWebhook({ WEBHOOK_TLS_RELOAD_SECONDS: '1' }, { log });
   t.teardown(() => webhook.close());
   const before = await servedFingerprint(webhook.url, webhook.certs.ca);
   const rotated = makeCerts();
   copyFileSync(rotated.certFile, webhook.certs.certFile); // the key has not arrived yet
-  await new Promise((r) => setTimeout(r, 1500));
+  // Wait for the reload attempt that found the pair mismatched, not for a fixed time.
+  for (let i = 0; i < 200 && !lines.some((l) => l.includes('not reloaded')); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(lines.some((l) => l.includes('Serving certificate not reloaded')), 'the mismatched pair was seen and refused');
   t.equal(await servedFingerprint(webhook.url, webhook.certs.ca), before, 'still the old certificate, still serving');
 });
