@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createQueueEnqueuer } from '../shared/enqueue.ts';
 import { silentLogger } from '../shared/log.ts';
-import { fixtureObject } from '../test/helpers/resources.ts';
+import { fixtureObject, fixtureText } from '../test/helpers/resources.ts';
 import { startReconcilerEnvironment, type ReconcilerEnvironment } from '../test/helpers/reconciler-env.ts';
 
 /**
@@ -154,7 +154,7 @@ async function run(workerCount: number): Promise<RunResult> {
   const cpuStart = process.cpuUsage();
   // The document, served with an ETag and answering If-None-Match with 304 as GitHub raw and most servers do
   // (test/helpers/spec-server.ts always answers 200: BENCH_SPEC=tmf620-no-304 uses it, so every reconcile re-parses).
-  const documentText = SPEC === 'small' ? SMALL_SPEC : readFileSync(join(root, 'test/fixtures/TMF620-ProductCatalog-v4.0.0.swagger.json'), 'utf8');
+  const documentText = SPEC === 'small' ? SMALL_SPEC : fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
   const etag = SPEC === 'small' ? '"small-v1"' : '"tmf620-v1"';
   const specFetches = { full: 0, notModified: 0 };
   const specServer = createServer((req, res) => {

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const admitted = await post(agent, `${webhookUrl}/validate`, admissionReview(doubtful));
   console.log(indent(`\nDoubtful input is admitted with warnings (kubectl prints them), e.g. a v1beta3 object with a rate limit not enabled:\nallowed: ${admitted.json.response.allowed}\n${(admitted.json.response.warnings ?? []).map((w: string) => `Warning: ${w}`).join('\n')}`));
 
-  step('2. The v1 full example (test/fixtures/exposedapi-v1-full-example.yaml) through /mutate and /validate');
+  step('2. The Canvas's v1 full example (../shared/fixtures/oda/exposedapi-v1-full-example.yaml) through /mutate and /validate');
   const full = fixtureObject('exposedapi-v1-full-example.yaml');
   full.spec.specification.url = `${world.specs.url}/tmf620.json`; // served locally instead of GitHub
   const mutated = await post(agent, `${webhookUrl}/mutate`, admissionReview(full));

@@ -1,11 +1,26 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+/**
+ * Public ODA resources and TM Forum documents live beside the repository, in
+ * ../shared/fixtures (oda/ and specs/), which CI and every developer have; the
+ * repository carries no copies. ODA_FIXTURES points elsewhere.
+ */
+const SHARED_FIXTURES = process.env.ODA_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+
+/** The path of a shared fixture by file name, found in oda/ or specs/. */
+export function fixturePath(name: string): string {
+  for (const folder of ['oda', 'specs', '.']) {
+    const path = join(SHARED_FIXTURES, folder, name);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(`fixture ${name} not found under ${SHARED_FIXTURES} (oda/ or specs/): the shared fixtures sit beside the repository, or set ODA_FIXTURES`);
+}
 
 export function fixtureText(name: string): string {
-  return readFileSync(FIXTURES + name, 'utf8');
+  return readFileSync(fixturePath(name), 'utf8');
 }
 
 /** A fixture ExposedAPI, with a namespace (the cluster ones have one; the example does not). */

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { FIXTURES } from '../../helpers/resources.ts';
+import { fixturePath } from '../../helpers/resources.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/apim-operator.ts', import.meta.url));
 
@@ -13,7 +12,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 }
 
 t.test('render prints the API id, the policy XML and the Ingress the reconciler writes', async (t) => {
-  const result = await run(['render', join(FIXTURES, 'exposedapi-v1-full-example.yaml')], { AAD_TENANT_ID: 'tenant-1', AAD_CLIENT_ID: 'client-1' });
+  const result = await run(['render', fixturePath('exposedapi-v1-full-example.yaml')], { AAD_TENANT_ID: 'tenant-1', AAD_CLIENT_ID: 'client-1' });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, /# ExposedAPI default\/r1-productcatalogmanagement-productcatalogmanagement → APIM API default--r1-productcatalogmanagement-productcatalogmanagement/);
   t.match(result.stdout, /<rate-limit-by-key calls="100" renewal-period="60"/);
@@ -22,7 +21,7 @@ t.test('render prints the API id, the policy XML and the Ingress the reconciler 
 });
 
 t.test('without Entra settings it says validate-jwt is left out', async (t) => {
-  const result = await run(['render', join(FIXTURES, 'exposedapi-from-cluster-1.json')], { AAD_TENANT_ID: '', AAD_CLIENT_ID: '' });
+  const result = await run(['render', fixturePath('exposedapi-from-cluster-1.json')], { AAD_TENANT_ID: '', AAD_CLIENT_ID: '' });
   t.equal(result.code, 0);
   t.match(result.stderr, /validate-jwt left out/);
   t.notMatch(result.stdout, /validate-jwt/);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { exposedApi, FIXTURES, seedExposedApi } from '../../helpers/resources.ts';
+import { exposedApi, fixturePath, seedExposedApi } from '../../helpers/resources.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/apim-operator.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'apim-cli-'));
@@ -25,7 +25,7 @@ const file = (name: string, ...objects: object[]): string => {
 };
 
 t.test('valid files pass with exit code 0', async (t) => {
-  const result = await run('validate', join(FIXTURES, 'exposedapi-from-cluster-2.json'), file('seed.yaml', seedExposedApi()));
+  const result = await run('validate', fixturePath('exposedapi-from-cluster-2.json'), file('seed.yaml', seedExposedApi()));
   t.equal(result.code, 0, result.stdout);
   t.match(result.stdout, /ExposedAPI components\/prdcat3-productcatalogmanagement-metrics: valid/);
   t.match(result.stdout, /ExposedAPI default\/seed-api: valid/);

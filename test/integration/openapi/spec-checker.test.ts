@@ -1,14 +1,13 @@
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../../shared/log.ts';
 import { createSpecChecker, SPEC_CHECK_DEFAULTS, type SpecCheckerOptions } from '../../../shared/openapi/spec-checker.ts';
 import { startServer, waitFor, type LocalServer } from './local-server.ts';
+import { fixtureText } from '../../helpers/resources.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
-const TMF620 = fixture('TMF620-ProductCatalog-v4.0.0.swagger.json');
-const TMF639 = fixture('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml');
+const TMF620 = fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
+const TMF639 = fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml');
 const SMALL = JSON.stringify({ openapi: '3.0.3', info: { title: 'Small', version: '1' }, paths: { '/a': { get: { operationId: 'a', responses: { '200': { description: 'ok' } } } } } });
 const BROKEN = JSON.stringify({ openapi: '3.0.3', paths: {} });
 

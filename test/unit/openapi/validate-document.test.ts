@@ -1,13 +1,12 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { stringify } from 'yaml';
 import { parseDocument, type ParsedDocument } from '../../../shared/openapi/parse-document.ts';
 import { validateDocument } from '../../../shared/openapi/validate-document.ts';
+import { fixtureText } from '../../helpers/resources.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
-const TMF620 = fixture('TMF620-ProductCatalog-v4.0.0.swagger.json');
-const TMF639 = fixture('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml');
+const TMF620 = fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
+const TMF639 = fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml');
 
 const OPENAPI_31 = `openapi: 3.1.0
 info: {title: Pets, version: 1.0.0, license: {name: MIT, identifier: MIT}}
