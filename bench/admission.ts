@@ -27,14 +27,34 @@ const certs = makeCerts();
 const specs = await startSpecServer();
 const work = mkdtempSync(join(tmpdir(), 'apim-bench-'));
 
-interface Load { perSecond: number; p50Ms: number; p99Ms: number; errors: number; requests: number }
+interface Load {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  requests: number;
+}
 
 function child(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(root, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [join(root, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function load(url: string, bodyFile: string, extra: string[]): Promise<Load> {
-  const p = spawn(process.execPath, [join(root, 'bench/load.ts'), `--url=${url}`, `--body=${bodyFile}`, `--ca=${certs.caFile}`, `--seconds=${seconds}`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(
+    process.execPath,
+    [
+      join(root, 'bench/load.ts'),
+      `--url=${url}`,
+      `--body=${bodyFile}`,
+      `--ca=${certs.caFile}`,
+      `--seconds=${seconds}`,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   p.stdout?.on('data', (d) => (out += d));
   await new Promise((resolve) => p.on('exit', resolve));
@@ -50,16 +70,36 @@ async function waitHealthy(base: string): Promise<void> {
   throw new Error(`${base} did not become healthy`);
 }
 
-interface Target { readonly name: string; readonly url: string; readonly body: string; readonly extra: readonly string[] }
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly body: string;
+  readonly extra: readonly string[];
+}
 
-async function startServer(script: string, env: Record<string, string>): Promise<{ base: string; stop(): Promise<void> }> {
+async function startServer(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ base: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const server = child(script, { WEBHOOK_PORT: String(port), WEBHOOK_TLS_CERT: certs.certFile, WEBHOOK_TLS_KEY: certs.keyFile, LOG_LEVEL: 'warn', ...env });
+  const server = child(script, {
+    WEBHOOK_PORT: String(port),
+    WEBHOOK_TLS_CERT: certs.certFile,
+    WEBHOOK_TLS_KEY: certs.keyFile,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
   const base = `https://127.0.0.1:${port}`;
   await waitHealthy(base).catch(() => {
     throw new Error(`${script} did not start`);
   });
-  return { base, stop: async () => { server.kill('SIGTERM'); await new Promise((resolve) => server.once('exit', resolve)); } };
+  return {
+    base,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    },
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -70,20 +110,43 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  * round: saturation with a closed loop, then latency at half of it with an
  * open loop.
  */
-async function measureInTurns(targets: readonly Target[], rounds: number): Promise<Map<string, { max: Load; half: Load }>> {
+async function measureInTurns(
+  targets: readonly Target[],
+  rounds: number,
+): Promise<Map<string, { max: Load; half: Load }>> {
   const runs = new Map<string, { max: Load; half: Load }[]>(targets.map((x) => [x.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
       const max = await load(target.url, target.body, ['--concurrency=32', ...target.extra]);
-      const half = await load(target.url, target.body, [`--rate=${Math.round(max.perSecond / 2)}`, '--concurrency=64', ...target.extra]);
+      const half = await load(target.url, target.body, [
+        `--rate=${Math.round(max.perSecond / 2)}`,
+        '--concurrency=64',
+        ...target.extra,
+      ]);
       runs.get(target.name)?.push({ max, half });
     }
   }
-  const pick = (rs: { max: Load; half: Load }[], f: (r: { max: Load; half: Load }) => number): number => median(rs.map(f));
-  return new Map([...runs].map(([name, rs]) => [name, {
-    max: { ...rs[0]!.max, perSecond: pick(rs, (r) => r.max.perSecond), errors: rs.reduce((n, r) => n + r.max.errors, 0) },
-    half: { ...rs[0]!.half, perSecond: pick(rs, (r) => r.half.perSecond), p50Ms: pick(rs, (r) => r.half.p50Ms), p99Ms: pick(rs, (r) => r.half.p99Ms), errors: rs.reduce((n, r) => n + r.half.errors, 0) },
-  }]));
+  const pick = (rs: { max: Load; half: Load }[], f: (r: { max: Load; half: Load }) => number): number =>
+    median(rs.map(f));
+  return new Map(
+    [...runs].map(([name, rs]) => [
+      name,
+      {
+        max: {
+          ...rs[0]!.max,
+          perSecond: pick(rs, (r) => r.max.perSecond),
+          errors: rs.reduce((n, r) => n + r.max.errors, 0),
+        },
+        half: {
+          ...rs[0]!.half,
+          perSecond: pick(rs, (r) => r.half.perSecond),
+          p50Ms: pick(rs, (r) => r.half.p50Ms),
+          p99Ms: pick(rs, (r) => r.half.p99Ms),
+          errors: rs.reduce((n, r) => n + r.half.errors, 0),
+        },
+      },
+    ]),
+  );
 }
 
 async function validationTimes(): Promise<Record<string, number>> {
@@ -118,11 +181,14 @@ const prefix = `bench-${randomUUID()}`;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const bare = await startServer('bench/bare-server.ts', {});
 const webhook = await startServer('webhook/main.ts', { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
-const results = await measureInTurns([
-  { name: 'ceiling', url: `${bare.base}/validate`, body: bodyFile, extra: [] },
-  { name: 'same', url: `${webhook.base}/validate`, body: bodyFile, extra: [] },
-  { name: 'distinct', url: `${webhook.base}/validate`, body: distinctFile, extra: ['--distinct'] },
-], rounds);
+const results = await measureInTurns(
+  [
+    { name: 'ceiling', url: `${bare.base}/validate`, body: bodyFile, extra: [] },
+    { name: 'same', url: `${webhook.base}/validate`, body: bodyFile, extra: [] },
+    { name: 'distinct', url: `${webhook.base}/validate`, body: distinctFile, extra: ['--distinct'] },
+  ],
+  rounds,
+);
 await Promise.all([bare.stop(), webhook.stop()]);
 const ceiling = results.get('ceiling')!;
 const ours = results.get('same')!;
@@ -134,10 +200,18 @@ await specs.close();
 
 const row = (name: string, r: { max: Load; half: Load }): string =>
   `${name.padEnd(26)} ${r.max.perSecond.toFixed(0).padStart(8)} /s   p50 ${r.half.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.half.p99Ms.toFixed(2).padStart(6)} ms   at ${r.half.perSecond.toFixed(0)} /s   errors ${r.max.errors + r.half.errors}`;
-console.log(`\nAdmission throughput (closed loop, 32 connections, ${seconds} s) and latency at half of it (open loop); medians of ${rounds} rounds taken in turns:`);
+console.log(
+  `\nAdmission throughput (closed loop, 32 connections, ${seconds} s) and latency at half of it (open loop); medians of ${rounds} rounds taken in turns:`,
+);
 console.log(row('bare fastify TLS (ceiling)', ceiling));
 console.log(row('webhook, same resource', ours));
 console.log(row('webhook, new resource each', oursDistinct));
-console.log(`ratio to the ceiling: ${(ours.max.perSecond / ceiling.max.perSecond).toFixed(2)} same resource, ${(oursDistinct.max.perSecond / ceiling.max.perSecond).toFixed(2)} new resource each (goal ≥ 0.6)`);
-console.log(`webhook p99 at half saturation: ${ours.half.p99Ms.toFixed(2)} ms same resource, ${oursDistinct.half.p99Ms.toFixed(2)} ms new resource each (goal < 5 ms)`);
-console.log(`\nTMF620 Swagger (350 KB) validation: inline first ${times.inlineFirstMs?.toFixed(1)} ms, cached ${times.inlineCachedMs?.toFixed(3)} ms; by URL first ${times.urlFirstMs?.toFixed(1)} ms, cached ${times.urlCachedMs?.toFixed(3)} ms`);
+console.log(
+  `ratio to the ceiling: ${(ours.max.perSecond / ceiling.max.perSecond).toFixed(2)} same resource, ${(oursDistinct.max.perSecond / ceiling.max.perSecond).toFixed(2)} new resource each (goal ≥ 0.6)`,
+);
+console.log(
+  `webhook p99 at half saturation: ${ours.half.p99Ms.toFixed(2)} ms same resource, ${oursDistinct.half.p99Ms.toFixed(2)} ms new resource each (goal < 5 ms)`,
+);
+console.log(
+  `\nTMF620 Swagger (350 KB) validation: inline first ${times.inlineFirstMs?.toFixed(1)} ms, cached ${times.inlineCachedMs?.toFixed(3)} ms; by URL first ${times.urlFirstMs?.toFixed(1)} ms, cached ${times.urlCachedMs?.toFixed(3)} ms`,
+);

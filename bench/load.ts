@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
  * from when it was due, so a stalled server cannot hide its queueing delay.
  * Prints one JSON line: { requests, errors, seconds, perSecond, p50Ms, p99Ms }.
  */
-const args = Object.fromEntries(process.argv.slice(2).map((a) => [...a.replace(/^--/, '').split('='), ''].slice(0, 2)) as [string, string][]);
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => [...a.replace(/^--/, '').split('='), ''].slice(0, 2)) as [string, string][],
+);
 const url = new URL(args.url ?? 'https://127.0.0.1:8443/validate');
 const body = readFileSync(args.body ?? '', 'utf8');
 const seconds = Number(args.seconds ?? 5);
@@ -17,7 +19,11 @@ const concurrency = Number(args.concurrency ?? 32);
 /** With --distinct, every `__N__` in the body becomes a request counter: a new resource per request. */
 const distinct = 'distinct' in args;
 let counter = 0;
-const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1, connect: { ca: readFileSync(args.ca ?? '') } });
+const pool = new Pool(url.origin, {
+  connections: concurrency,
+  pipelining: 1,
+  connect: { ca: readFileSync(args.ca ?? '') },
+});
 
 const latencies: number[] = [];
 let errors = 0;
@@ -25,7 +31,12 @@ let errors = 0;
 async function once(dueNs: bigint): Promise<void> {
   try {
     const payload = distinct ? body.replaceAll('__N__', String(counter++)) : body;
-    const response = await pool.request({ path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    const response = await pool.request({
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: payload,
+    });
     await response.body.text();
     if (response.statusCode !== 200) errors++;
   } catch {
@@ -58,7 +69,8 @@ async function openLoop(deadline: bigint, perSecond: number): Promise<void> {
   await Promise.all(inflight);
 }
 
-const percentile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 // Warm-up: connections, TLS sessions, JIT, caches.
 await closedLoop(process.hrtime.bigint() + 1_000_000_000n);
@@ -70,5 +82,7 @@ if (rate) await openLoop(deadline, rate);
 else await closedLoop(deadline);
 const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
 const sorted = [...latencies].sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds: elapsed, perSecond: latencies.length / elapsed, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requests: latencies.length, errors, seconds: elapsed, perSecond: latencies.length / elapsed, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) })}\n`,
+);
 await pool.close();

@@ -36,13 +36,27 @@ const sleep = (ms: number) => {
   return new Promise((r) => setTimeout(r, ms));
 };
 // Ctrl-C: the waiting loops throw, so the workers are stopped and the queue removed.
-process.once('SIGINT', () => { aborted = true; });
-process.once('SIGTERM', () => { aborted = true; });
+process.once('SIGINT', () => {
+  aborted = true;
+});
+process.once('SIGTERM', () => {
+  aborted = true;
+});
 
 /** A tiny OpenAPI 3 document (one operation), for BENCH_SPEC=small. */
-const SMALL_SPEC = JSON.stringify({ openapi: '3.0.3', info: { title: 'Small', version: '1.0.0' }, paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } } });
+const SMALL_SPEC = JSON.stringify({
+  openapi: '3.0.3',
+  info: { title: 'Small', version: '1.0.0' },
+  paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } },
+});
 
-interface Worker { child: ChildProcess; adminUrl: Promise<string>; peakRssKb: number; startRssKb: number; exited: boolean }
+interface Worker {
+  child: ChildProcess;
+  adminUrl: Promise<string>;
+  peakRssKb: number;
+  startRssKb: number;
+  exited: boolean;
+}
 
 /** Warning and error log lines of every worker, by message (and error, cut short). */
 const problems: Record<string, number> = {};
@@ -54,7 +68,12 @@ interface RunResult {
   apimPerApi: { reads: number; writes: number; writesByPath: Record<string, number> };
   kubePerApi: { reads: number; writes: number; watches: number };
   reconciles: Record<string, number>;
-  resync: { seconds: number; reconciles: number; apim: { reads: number; writes: number; writesByPath: Record<string, number> }; kube: { reads: number; writes: number; writesByPath: Record<string, number> } };
+  resync: {
+    seconds: number;
+    reconciles: number;
+    apim: { reads: number; writes: number; writesByPath: Record<string, number> };
+    kube: { reads: number; writes: number; writesByPath: Record<string, number> };
+  };
   peakRssMbPerWorker: number[];
   startRssMbPerWorker: number[];
   benchProcessCpuSeconds: number;
@@ -72,7 +91,10 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, [join(root, 'reconciler/main.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'reconciler/main.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const worker: Worker = { child, adminUrl: Promise.resolve(''), peakRssKb: 0, startRssKb: 0, exited: false };
   worker.adminUrl = new Promise((resolve, reject) => {
     let buffer = '';
@@ -91,7 +113,9 @@ function startWorker(env: Record<string, string>): Worker {
             const entry = JSON.parse(line);
             const what = `${entry.msg}${entry.err ? `: ${String(entry.err).slice(0, 120)}` : ''}`;
             problems[what] = (problems[what] ?? 0) + 1;
-          } catch { /* not JSON */ }
+          } catch {
+            /* not JSON */
+          }
         }
         if (line.includes('"level":60')) console.error(line);
       }
@@ -132,7 +156,9 @@ function kubeWrites(world: ReconcilerEnvironment): Record<string, number> {
 
 function kubeCounts(world: ReconcilerEnvironment) {
   const reqs = world.kube.requests;
-  const writes = reqs.filter((r) => ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(r.verb)).length;
+  const writes = reqs.filter((r) =>
+    ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(r.verb),
+  ).length;
   const watches = reqs.filter((r) => r.verb === 'watch').length;
   return { reads: reqs.length - writes - watches, writes, watches };
 }
@@ -167,7 +193,10 @@ async function run(workerCount: number): Promise<RunResult> {
     res.writeHead(200, { 'content-type': 'application/json', etag }).end(documentText);
   });
   await new Promise<void>((r) => specServer.listen(0, '127.0.0.1', r));
-  const specUrl = SPEC === 'tmf620-no-304' ? `${world.specs.url}/tmf620.json` : `http://127.0.0.1:${(specServer.address() as AddressInfo).port}/spec.json`;
+  const specUrl =
+    SPEC === 'tmf620-no-304'
+      ? `${world.specs.url}/tmf620.json`
+      : `http://127.0.0.1:${(specServer.address() as AddressInfo).port}/spec.json`;
   const env: Record<string, string> = {
     ...world.env,
     NODE_EXTRA_CA_CERTS: world.azure.caFile,
@@ -188,7 +217,8 @@ async function run(workerCount: number): Promise<RunResult> {
     await Promise.all(workers.map((w) => w.adminUrl));
     for (const w of workers) w.startRssKb = vm(w.child.pid!, 'VmRSS');
     sampling = setInterval(() => {
-      for (const w of workers) if (!w.exited) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'), vm(w.child.pid!, 'VmRSS'));
+      for (const w of workers)
+        if (!w.exited) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'), vm(w.child.pid!, 'VmRSS'));
     }, 500);
     world.azure.arm.setLatency(LATENCY_MS);
     world.azure.arm.resetLog();
@@ -199,13 +229,28 @@ async function run(workerCount: number): Promise<RunResult> {
     const addressed = new Set<string>();
     const ingressLoop = (async () => {
       while (controller) {
-        const pending = world.kube.objects('ingresses').filter((i: any) => !addressed.has(`${i.metadata.namespace}/${i.metadata.name}`) && !i.status?.loadBalancer?.ingress?.length);
-        await Promise.all(pending.map(async (i: any) => {
-          const key = `${i.metadata.namespace}/${i.metadata.name}`;
-          addressed.add(key);
-          await networking.patchNamespacedIngressStatus({ namespace: i.metadata.namespace, name: i.metadata.name, body: { status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } } }, merge)
-            .catch(() => addressed.delete(key));
-        }));
+        const pending = world.kube
+          .objects('ingresses')
+          .filter(
+            (i: any) =>
+              !addressed.has(`${i.metadata.namespace}/${i.metadata.name}`) && !i.status?.loadBalancer?.ingress?.length,
+          );
+        await Promise.all(
+          pending.map(async (i: any) => {
+            const key = `${i.metadata.namespace}/${i.metadata.name}`;
+            addressed.add(key);
+            await networking
+              .patchNamespacedIngressStatus(
+                {
+                  namespace: i.metadata.namespace,
+                  name: i.metadata.name,
+                  body: { status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } },
+                },
+                merge,
+              )
+              .catch(() => addressed.delete(key));
+          }),
+        );
         await sleep(50);
       }
     })();
@@ -217,16 +262,24 @@ async function run(workerCount: number): Promise<RunResult> {
     for (let i = 0; i < N; i++) names.push(`bench-${String(i).padStart(4, '0')}`);
     // Created at once, 50 requests in flight (as many `kubectl apply`s would).
     const todo = [...names];
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
-        const body = structuredClone(template);
-        body.metadata = { name, namespace: 'components', finalizers: ['oda.tmforum.org/apim-cleanup'] };
-        body.spec.path = `/${name}/tmf-api/productCatalogManagement/v4`;
-        body.spec.developerUI = `/${name}/tmf-api/productCatalogManagement/v4/docs`;
-        body.spec.specification.url = specUrl;
-        await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: 'components', plural: 'exposedapis', body });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
+          const body = structuredClone(template);
+          body.metadata = { name, namespace: 'components', finalizers: ['oda.tmforum.org/apim-cleanup'] };
+          body.spec.path = `/${name}/tmf-api/productCatalogManagement/v4`;
+          body.spec.developerUI = `/${name}/tmf-api/productCatalogManagement/v4/docs`;
+          body.spec.specification.url = specUrl;
+          await custom.createNamespacedCustomObject({
+            group: 'oda.tmforum.org',
+            version: 'v1',
+            namespace: 'components',
+            plural: 'exposedapis',
+            body,
+          });
+        }
+      }),
+    );
     const createdSeconds = (performance.now() - started) / 1000;
 
     let lastReport = 0;
@@ -236,7 +289,9 @@ async function run(workerCount: number): Promise<RunResult> {
       const elapsed = performance.now() - started;
       if (elapsed - lastReport > 10_000) {
         lastReport = elapsed;
-        process.stderr.write(`  [${workerCount} worker(s)] ${(elapsed / 1000).toFixed(0)} s: ${ready}/${N} ready, APIM calls so far ${world.azure.arm.calls().total}\n`);
+        process.stderr.write(
+          `  [${workerCount} worker(s)] ${(elapsed / 1000).toFixed(0)} s: ${ready}/${N} ready, APIM calls so far ${world.azure.arm.calls().total}\n`,
+        );
       }
       if (ready === N) break;
       if (workers.some((w) => w.exited)) throw new Error('a worker exited');
@@ -244,7 +299,9 @@ async function run(workerCount: number): Promise<RunResult> {
       await sleep(100);
     }
     const secondsToAllReady = (performance.now() - started) / 1000;
-    process.stderr.write(`  [${workerCount} worker(s)] all ${N} Ready in ${secondsToAllReady.toFixed(1)} s (creation took ${createdSeconds.toFixed(1)} s)\n`);
+    process.stderr.write(
+      `  [${workerCount} worker(s)] all ${N} Ready in ${secondsToAllReady.toFixed(1)} s (creation took ${createdSeconds.toFixed(1)} s)\n`,
+    );
     const publish = world.azure.arm.calls();
     const publishWrites = apimWrites(world);
     const kubePublish = kubeCounts(world);
@@ -261,7 +318,12 @@ async function run(workerCount: number): Promise<RunResult> {
     world.azure.arm.resetLog();
     world.kube.clearRequests();
     const before = sum(await counter(workers, 'apim_operator_reconciles_total', 'result'));
-    const enqueuer = createQueueEnqueuer({ redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: env.QUEUE_PREFIX ?? '', delayMs: 0, log: silentLogger() });
+    const enqueuer = createQueueEnqueuer({
+      redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: env.QUEUE_PREFIX ?? '',
+      delayMs: 0,
+      log: silentLogger(),
+    });
     const resyncStart = performance.now();
     await Promise.all(names.map((name) => enqueuer.enqueue(`components/${name}`)));
     await enqueuer.close();
@@ -285,9 +347,18 @@ async function run(workerCount: number): Promise<RunResult> {
       apis: N,
       secondsToAllReady: round(secondsToAllReady),
       apimPerApi: { reads: round(publish.reads / N), writes: round(publish.writes / N), writesByPath: publishWrites },
-      kubePerApi: { reads: round(kubePublish.reads / N), writes: round(kubePublish.writes / N), watches: kubePublish.watches },
+      kubePerApi: {
+        reads: round(kubePublish.reads / N),
+        writes: round(kubePublish.writes / N),
+        watches: kubePublish.watches,
+      },
       reconciles,
-      resync: { seconds: round(resyncSeconds), reconciles: resyncReconciles, apim: { reads: resyncApim.reads, writes: resyncApim.writes, writesByPath: resyncWrites }, kube: { reads: resyncKube.reads, writes: resyncKube.writes, writesByPath: kubeWrites(world) } },
+      resync: {
+        seconds: round(resyncSeconds),
+        reconciles: resyncReconciles,
+        apim: { reads: resyncApim.reads, writes: resyncApim.writes, writesByPath: resyncWrites },
+        kube: { reads: resyncKube.reads, writes: resyncKube.writes, writesByPath: kubeWrites(world) },
+      },
       peakRssMbPerWorker: workers.map((w) => round(w.peakRssKb / 1024)),
       startRssMbPerWorker: workers.map((w) => round(w.startRssKb / 1024)),
       benchProcessCpuSeconds: round((cpu.user + cpu.system) / 1e6),
@@ -297,12 +368,19 @@ async function run(workerCount: number): Promise<RunResult> {
   } finally {
     controller = false;
     if (sampling) clearInterval(sampling);
-    await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-      if (w.exited) return resolve();
-      w.child.once('exit', () => resolve());
-      w.child.kill('SIGTERM');
-      setTimeout(() => { if (!w.exited) w.child.kill('SIGKILL'); }, 10_000).unref();
-    })));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.exited) return resolve();
+            w.child.once('exit', () => resolve());
+            w.child.kill('SIGTERM');
+            setTimeout(() => {
+              if (!w.exited) w.child.kill('SIGKILL');
+            }, 10_000).unref();
+          }),
+      ),
+    );
     world.azure.arm.setLatency(0);
     await world.close(); // obliterates the queue prefix
     specServer.closeAllConnections();
@@ -314,30 +392,60 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 const results: RunResult[] = [];
 // Workers run the working tree: name the commit, and whether reconciler/ or shared/ differ from it.
-const git = (...args: string[]) => { try { return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim(); } catch { return ''; } };
+const git = (...args: string[]) => {
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+};
 const revision = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'reconciler', 'shared') ? ' (reconciler/ or shared/ modified)' : ''}`;
-console.log(`Reconciler benchmark: ${N} ExposedAPIs (v1 full example, spec ${SPEC === 'small' ? 'a small OpenAPI 3 document' : 'TMF620 Swagger, 350 KB, served locally'}${SPEC === 'tmf620-no-304' ? ' without 304s' : ' with ETag/304'}), ARM latency ${LATENCY_MS} ms per call,`);
-console.log(`RECONCILE_CONCURRENCY=${CONCURRENCY} per process, APIM_WRITES_PER_SECOND=${WRITES_PER_SECOND} (shared through Redis), APIM_POLL_INTERVAL_MS=50, ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`);
-console.log(`The stand-ins and the ingress-controller loop run in this process and share the machine's CPUs with the workers. Code: ${revision}.\n`);
+console.log(
+  `Reconciler benchmark: ${N} ExposedAPIs (v1 full example, spec ${SPEC === 'small' ? 'a small OpenAPI 3 document' : 'TMF620 Swagger, 350 KB, served locally'}${SPEC === 'tmf620-no-304' ? ' without 304s' : ' with ETag/304'}), ARM latency ${LATENCY_MS} ms per call,`,
+);
+console.log(
+  `RECONCILE_CONCURRENCY=${CONCURRENCY} per process, APIM_WRITES_PER_SECOND=${WRITES_PER_SECOND} (shared through Redis), APIM_POLL_INTERVAL_MS=50, ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`,
+);
+console.log(
+  `The stand-ins and the ingress-controller loop run in this process and share the machine's CPUs with the workers. Code: ${revision}.\n`,
+);
 for (const count of WORKER_COUNTS) {
   process.stderr.write(`Run with ${count} worker process(es)...\n`);
   results.push(await run(count));
 }
 
 /** POST .../listSecrets reads a subscription's keys (an ARM action): the stand-in counts it with the writes, by method. */
-const listSecrets = (byPath: Record<string, number>) => Object.entries(byPath).filter(([k]) => k.endsWith('/listSecrets')).reduce((a, [, v]) => a + v, 0);
+const listSecrets = (byPath: Record<string, number>) =>
+  Object.entries(byPath)
+    .filter(([k]) => k.endsWith('/listSecrets'))
+    .reduce((a, [, v]) => a + v, 0);
 
 const rows: [string, (r: RunResult) => string][] = [
   ['worker processes', (r) => String(r.workers)],
   ['time until all Ready (s)', (r) => r.secondsToAllReady.toFixed(1)],
   ['Ready per second', (r) => (r.apis / r.secondsToAllReady).toFixed(1)],
   ['APIM reads per API', (r) => r.apimPerApi.reads.toFixed(2)],
-  ['APIM writes per API (POST listSecrets)', (r) => `${r.apimPerApi.writes.toFixed(2)} (${(listSecrets(r.apimPerApi.writesByPath) / r.apis).toFixed(2)})`],
-  ['Kubernetes reads / writes per API *', (r) => `${r.kubePerApi.reads.toFixed(2)} / ${r.kubePerApi.writes.toFixed(2)}`],
-  ['reconciles by result', (r) => Object.entries(r.reconciles).map(([k, v]) => `${k} ${v}`).join(', ')],
+  [
+    'APIM writes per API (POST listSecrets)',
+    (r) => `${r.apimPerApi.writes.toFixed(2)} (${(listSecrets(r.apimPerApi.writesByPath) / r.apis).toFixed(2)})`,
+  ],
+  [
+    'Kubernetes reads / writes per API *',
+    (r) => `${r.kubePerApi.reads.toFixed(2)} / ${r.kubePerApi.writes.toFixed(2)}`,
+  ],
+  [
+    'reconciles by result',
+    (r) =>
+      Object.entries(r.reconciles)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+  ],
   ['resync: time (s)', (r) => r.resync.seconds.toFixed(1)],
   ['resync: reconciles', (r) => String(r.resync.reconciles)],
-  ['resync: APIM reads / writes (listSecrets)', (r) => `${r.resync.apim.reads} / ${r.resync.apim.writes} (${listSecrets(r.resync.apim.writesByPath)})`],
+  [
+    'resync: APIM reads / writes (listSecrets)',
+    (r) => `${r.resync.apim.reads} / ${r.resync.apim.writes} (${listSecrets(r.resync.apim.writesByPath)})`,
+  ],
   ['resync: Kubernetes reads / writes', (r) => `${r.resync.kube.reads} / ${r.resync.kube.writes}`],
   ['RSS per worker after start (MB)', (r) => r.startRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
   ['peak RSS per worker (MB)', (r) => r.peakRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
@@ -346,11 +454,26 @@ const rows: [string, (r: RunResult) => string][] = [
 ];
 const width = Math.max(...rows.map(([label]) => label.length));
 const colWidth = Math.max(14, ...results.flatMap((r) => rows.map(([, f]) => f(r).length)));
-for (const [label, f] of rows) console.log(`${label.padEnd(width)}  ${results.map((r) => f(r).padStart(colWidth)).join('  ')}`);
-console.log('* including the bench\'s own 2 writes per API (create, Ingress status). POST listSecrets reads keys but counts as an ARM write.');
+for (const [label, f] of rows)
+  console.log(`${label.padEnd(width)}  ${results.map((r) => f(r).padStart(colWidth)).join('  ')}`);
+console.log(
+  "* including the bench's own 2 writes per API (create, Ingress status). POST listSecrets reads keys but counts as an ARM write.",
+);
 for (const r of results) {
-  if (Object.keys(r.workerWarnings).length > 0) console.log(`worker warnings (${r.workers} worker(s)): ${JSON.stringify(r.workerWarnings)}`);
-  if (r.resync.kube.writes > 0) console.log(`resync Kubernetes writes (${r.workers} worker(s)): ${JSON.stringify(r.resync.kube.writesByPath)}`);
+  if (Object.keys(r.workerWarnings).length > 0)
+    console.log(`worker warnings (${r.workers} worker(s)): ${JSON.stringify(r.workerWarnings)}`);
+  if (r.resync.kube.writes > 0)
+    console.log(`resync Kubernetes writes (${r.workers} worker(s)): ${JSON.stringify(r.resync.kube.writesByPath)}`);
 }
-console.log(JSON.stringify({ revision, apis: N, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, apimWritesPerSecond: WRITES_PER_SECOND, spec: SPEC, runs: results }));
+console.log(
+  JSON.stringify({
+    revision,
+    apis: N,
+    latencyMs: LATENCY_MS,
+    concurrency: CONCURRENCY,
+    apimWritesPerSecond: WRITES_PER_SECOND,
+    spec: SPEC,
+    runs: results,
+  }),
+);
 process.exit(0);

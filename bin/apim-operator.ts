@@ -15,7 +15,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const config = loadWebhookConfig(process.env);
     // Logs go to stderr at warn level: stdout carries only the verdicts a pipeline reads.
     const log = createLogger('apim-operator', process.env.LOG_LEVEL ?? 'warn', process.stderr);
-    const specChecks = createSpecChecker({ ...config.specFetch, allow: [...config.specFetch.allow], deny: [...config.specFetch.deny], fetchTimeoutMs: config.specFetch.timeoutMs, log });
+    const specChecks = createSpecChecker({
+      ...config.specFetch,
+      allow: [...config.specFetch.allow],
+      deny: [...config.specFetch.deny],
+      fetchTimeoutMs: config.specFetch.timeoutMs,
+      log,
+    });
     try {
       return await validateFiles(files, specChecks, (line) => process.stdout.write(`${line}\n`));
     } finally {
@@ -23,7 +29,12 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (command === 'render' && files.length === 1 && files[0]) {
-    return renderFile(files[0], process.env, (text) => process.stdout.write(text), (text) => process.stderr.write(`${text}\n`));
+    return renderFile(
+      files[0],
+      process.env,
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(`${text}\n`),
+    );
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;

@@ -12,9 +12,24 @@ function policySettings(env: Env): { settings: PolicySettings; note?: string } {
   const tenant = optionalText(env, 'AAD_TENANT_ID');
   const client = optionalText(env, 'AAD_CLIENT_ID');
   const quotaPeriodSeconds = integer(env, 'QUOTA_PERIOD_SECONDS', 86_400, 1, 31_536_000);
-  if (!tenant || !client) return { settings: { quotaPeriodSeconds }, note: 'validate-jwt left out: set AAD_TENANT_ID and AAD_CLIENT_ID to see it' };
-  const authority = (optionalText(env, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
-  return { settings: { quotaPeriodSeconds, jwt: { openIdConfigUrl: `${authority}/${tenant}/v2.0/.well-known/openid-configuration`, audiences: [client, `api://${client}`] } } };
+  if (!tenant || !client)
+    return {
+      settings: { quotaPeriodSeconds },
+      note: 'validate-jwt left out: set AAD_TENANT_ID and AAD_CLIENT_ID to see it',
+    };
+  const authority = (optionalText(env, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(
+    /\/+$/,
+    '',
+  );
+  return {
+    settings: {
+      quotaPeriodSeconds,
+      jwt: {
+        openIdConfigUrl: `${authority}/${tenant}/v2.0/.well-known/openid-configuration`,
+        audiences: [client, `api://${client}`],
+      },
+    },
+  };
 }
 
 /**
@@ -22,7 +37,12 @@ function policySettings(env: Env): { settings: PolicySettings; note?: string } {
  * ExposedAPI in the file: the APIM API id, the policy XML and the Ingress.
  * Exit 0, or 1 when a resource is invalid, 2 when the file cannot be read.
  */
-export async function renderFile(file: string, env: Env, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function renderFile(
+  file: string,
+  env: Env,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -48,7 +68,9 @@ export async function renderFile(file: string, env: Env, out: (text: string) => 
     const { model } = checked;
     out(`# ExposedAPI ${key} → APIM API ${apiIdFor(model.key.namespace, model.key.name)}\n`);
     out(`${renderPolicy(model, settings)}\n`);
-    out(`# Ingress\n${JSON.stringify(renderIngress(model, { ingressClass: optionalText(env, 'INGRESS_CLASS') ?? 'istio', labels: object.metadata.labels ?? {} }), null, 2)}\n`);
+    out(
+      `# Ingress\n${JSON.stringify(renderIngress(model, { ingressClass: optionalText(env, 'INGRESS_CLASS') ?? 'istio', labels: object.metadata.labels ?? {} }), null, 2)}\n`,
+    );
   }
   return status;
 }

@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { checkExposedApi } from '../shared/exposed-api/check.ts';
 import { formatProblem } from '../shared/exposed-api/problems.ts';
-import { localChecks, openApiDocument, pathUniqueness, runValidators, type PathClaims, type SpecChecks } from '../webhook/admission/validators.ts';
+import {
+  localChecks,
+  openApiDocument,
+  pathUniqueness,
+  runValidators,
+  type PathClaims,
+  type SpecChecks,
+} from '../webhook/admission/validators.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { createPathIndex } from '../webhook/path-index.ts';
 
@@ -12,7 +19,10 @@ interface Document {
 }
 
 /** Every YAML or JSON document in the files, with where it came from; non-ExposedAPI documents are left out. */
-async function readDocuments(files: readonly string[], out: (line: string) => void): Promise<{ documents: Document[]; unreadable: number }> {
+async function readDocuments(
+  files: readonly string[],
+  out: (line: string) => void,
+): Promise<{ documents: Document[]; unreadable: number }> {
   const documents: Document[] = [];
   let unreadable = 0;
   for (const file of files) {
@@ -45,8 +55,12 @@ const keyOf = (o: Record<string, any>): string => `${o.metadata?.namespace ?? 'd
 /** Paths claimed by the other documents of the same run: a pipeline catches two APIs on one path before the cluster does. */
 function claimsAmong(documents: readonly Document[]): PathClaims {
   const index = createPathIndex();
-  for (const { object } of documents) if (typeof object.spec?.path === 'string') index.upsert(keyOf(object), object.spec.path);
-  return { claimant: (path, exceptKey) => index.claimant(path, exceptKey), state: () => ({ enabled: true, synced: true }) };
+  for (const { object } of documents)
+    if (typeof object.spec?.path === 'string') index.upsert(keyOf(object), object.spec.path);
+  return {
+    claimant: (path, exceptKey) => index.claimant(path, exceptKey),
+    state: () => ({ enabled: true, synced: true }),
+  };
 }
 
 /**
@@ -54,7 +68,11 @@ function claimsAmong(documents: readonly Document[]): PathClaims {
  * webhook's messages. Exit 0 when every ExposedAPI is valid, 1 when any is
  * not, 2 when a file cannot be read or parsed.
  */
-export async function validateFiles(files: readonly string[], specChecks: SpecChecks, out: (line: string) => void): Promise<number> {
+export async function validateFiles(
+  files: readonly string[],
+  specChecks: SpecChecks,
+  out: (line: string) => void,
+): Promise<number> {
   const { documents, unreadable } = await readDocuments(files, out);
   const validators = [localChecks, pathUniqueness(claimsAmong(documents)), openApiDocument(specChecks)];
   let invalid = 0;

@@ -54,7 +54,10 @@ export function keyVaultUrlFrom(env: Env): string | undefined {
   if (optionalText(env, 'KEY_VAULT_URL')) return url(env, 'KEY_VAULT_URL', '', ['https:']);
   const name = optionalText(env, 'KEY_VAULT_NAME');
   if (name === undefined) return undefined;
-  if (!VAULT_NAME.test(name)) throw new ConfigError(`KEY_VAULT_NAME: must be a Key Vault name (3-24 letters, digits and hyphens, starting with a letter), got ${JSON.stringify(name)}`);
+  if (!VAULT_NAME.test(name))
+    throw new ConfigError(
+      `KEY_VAULT_NAME: must be a Key Vault name (3-24 letters, digits and hyphens, starting with a letter), got ${JSON.stringify(name)}`,
+    );
   return `https://${name}.vault.azure.net`;
 }
 
@@ -67,32 +70,43 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 }
 
 async function readVaultSettings(env: Env, secrets: SecretReader | undefined): Promise<Record<VaultSetting, string>> {
-  const entries = await Promise.all(Object.entries(VAULT_SETTINGS).map(async ([key, { env: name, secret }]) => {
-    const fromEnv = optionalText(env, name);
-    if (fromEnv !== undefined) return [key, fromEnv] as const;
-    const fromVault = secrets ? (await secrets(secret))?.trim() : undefined;
-    return [key, fromVault || undefined] as const;
-  }));
+  const entries = await Promise.all(
+    Object.entries(VAULT_SETTINGS).map(async ([key, { env: name, secret }]) => {
+      const fromEnv = optionalText(env, name);
+      if (fromEnv !== undefined) return [key, fromEnv] as const;
+      const fromVault = secrets ? (await secrets(secret))?.trim() : undefined;
+      return [key, fromVault || undefined] as const;
+    }),
+  );
   const values = Object.fromEntries(entries) as Record<VaultSetting, string | undefined>;
   const missing = (Object.keys(VAULT_SETTINGS) as VaultSetting[]).filter((k) => values[k] === undefined);
   if (missing.length > 0) {
-    throw new ConfigError(missing.map((k) => {
-      const { env: name, secret } = VAULT_SETTINGS[k];
-      return secrets
-        ? `${name} is not set and Key Vault has no secret ${JSON.stringify(secret)}: set one of them`
-        : `${name} is not set and no Key Vault (KEY_VAULT_NAME or KEY_VAULT_URL) is configured to read secret ${JSON.stringify(secret)}: set one of them`;
-    }).join('; '));
+    throw new ConfigError(
+      missing
+        .map((k) => {
+          const { env: name, secret } = VAULT_SETTINGS[k];
+          return secrets
+            ? `${name} is not set and Key Vault has no secret ${JSON.stringify(secret)}: set one of them`
+            : `${name} is not set and no Key Vault (KEY_VAULT_NAME or KEY_VAULT_URL) is configured to read secret ${JSON.stringify(secret)}: set one of them`;
+        })
+        .join('; '),
+    );
   }
   return values as Record<VaultSetting, string>;
 }
 
 function checkVaultValues(values: Record<VaultSetting, string>): void {
   const uuid = (k: VaultSetting) => {
-    if (!UUID.test(values[k])) throw new ConfigError(`${VAULT_SETTINGS[k].env} (or Key Vault secret ${JSON.stringify(VAULT_SETTINGS[k].secret)}): must be a UUID`);
+    if (!UUID.test(values[k]))
+      throw new ConfigError(
+        `${VAULT_SETTINGS[k].env} (or Key Vault secret ${JSON.stringify(VAULT_SETTINGS[k].secret)}): must be a UUID`,
+      );
   };
   uuid('subscriptionId');
   if (!SERVICE_NAME.test(values.serviceName)) {
-    throw new ConfigError(`APIM_SERVICE_NAME (or Key Vault secret "apim-service-name"): must be an API Management service name (letters, digits and hyphens), got ${JSON.stringify(values.serviceName)}`);
+    throw new ConfigError(
+      `APIM_SERVICE_NAME (or Key Vault secret "apim-service-name"): must be an API Management service name (letters, digits and hyphens), got ${JSON.stringify(values.serviceName)}`,
+    );
   }
 }
 
@@ -105,7 +119,8 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
   checkVaultValues(vault);
   const baseMs = integer(env, 'BACKOFF_BASE_MS', 1000, 1, 3_600_000);
   const maxMs = integer(env, 'BACKOFF_MAX_MS', 300_000, 1, 86_400_000);
-  if (maxMs < baseMs) throw new ConfigError(`BACKOFF_MAX_MS: must be at least BACKOFF_BASE_MS (${baseMs}), got ${maxMs}`);
+  if (maxMs < baseMs)
+    throw new ConfigError(`BACKOFF_MAX_MS: must be at least BACKOFF_BASE_MS (${baseMs}), got ${maxMs}`);
   const gateway = optionalText(env, 'INGRESS_GATEWAY_URL');
   const config: ReconcilerConfig = {
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
@@ -114,13 +129,17 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     concurrency: integer(env, 'RECONCILE_CONCURRENCY', 4, 1, 1000),
     resyncIntervalSeconds: integer(env, 'RESYNC_INTERVAL_SECONDS', 600, 1, 604_800),
     ingressClass: text(env, 'INGRESS_CLASS', 'istio'),
-    gatewayBaseUrl: gateway === undefined ? undefined : url(env, 'INGRESS_GATEWAY_URL', '', ['http:', 'https:']).replace(/\/+$/, ''),
+    gatewayBaseUrl:
+      gateway === undefined ? undefined : url(env, 'INGRESS_GATEWAY_URL', '', ['http:', 'https:']).replace(/\/+$/, ''),
     armEndpoint: url(env, 'ARM_ENDPOINT', 'https://management.azure.com', ['https:', 'http:']).replace(/\/+$/, ''),
     apim: {
       serviceName: vault.serviceName,
       resourceGroup: vault.resourceGroup,
       subscriptionId: vault.subscriptionId.toLowerCase(),
-      gatewayUrl: url(env, 'APIM_GATEWAY_URL', `https://${vault.serviceName}.azure-api.net`, ['https:', 'http:']).replace(/\/+$/, ''),
+      gatewayUrl: url(env, 'APIM_GATEWAY_URL', `https://${vault.serviceName}.azure-api.net`, [
+        'https:',
+        'http:',
+      ]).replace(/\/+$/, ''),
     },
     aad: { tenantId: vault.tenantId, clientId: vault.clientId },
     apimWritesPerSecond: integer(env, 'APIM_WRITES_PER_SECOND', 10, 1, 10_000),

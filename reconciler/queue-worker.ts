@@ -1,12 +1,20 @@
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RECONCILE_BACKOFF, RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from '../shared/jobs.ts';
+import {
+  RECONCILE_BACKOFF,
+  RECONCILE_JOB,
+  RECONCILE_QUEUE,
+  reconcileJobOptions,
+  type ReconcileJobData,
+} from '../shared/jobs.ts';
 import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
 import { PermanentError, RetryableError, errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 
 /** What a reconcile asks of the queue: done, or look again later without counting it a failure. */
-export type ReconcileOutcome = { readonly kind: 'done' } | { readonly kind: 'requeue'; readonly afterMs: number; readonly reason: string };
+export type ReconcileOutcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'requeue'; readonly afterMs: number; readonly reason: string };
 
 export interface ReconcileContext {
   readonly jobId: string;
@@ -43,7 +51,9 @@ export interface QueueWorker {
  */
 export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Redis connection failed; the worker reconnects'));
+  connection.on('error', (error) =>
+    options.log.warn({ err: errorMessage(error) }, 'Redis connection failed; the worker reconnects'),
+  );
   const lockDuration = options.lockDurationMs ?? 30_000;
   // "Not ready yet" completes the job and queues a delayed one after it. Were the job itself delayed,
   // a change that arrived while it ran (kept by keepLastIfActive) would wait out the delay with it.
@@ -66,7 +76,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const reconcile = async (job: Job<ReconcileJobData>): Promise<ReconcileOutcome> => {
     const key = job.data.key;
     const started = Date.now();
-    const settle = (result: 'done' | 'requeued' | 'retrying' | 'permanent'): void => options.onSettled?.(key, result, Date.now() - started);
+    const settle = (result: 'done' | 'requeued' | 'retrying' | 'permanent'): void =>
+      options.onSettled?.(key, result, Date.now() - started);
     let outcome: ReconcileOutcome;
     try {
       outcome = await options.handler(key, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 });
@@ -91,19 +102,35 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     maxStalledCount: 1_000,
     settings: {
       backoffStrategy: (attemptsMade, type, error) =>
-        type === RECONCILE_BACKOFF ? backoffDelay(attemptsMade, options.backoff, options.random, error instanceof RetryableError ? error.retryAfterMs : undefined) : -1,
+        type === RECONCILE_BACKOFF
+          ? backoffDelay(
+              attemptsMade,
+              options.backoff,
+              options.random,
+              error instanceof RetryableError ? error.retryAfterMs : undefined,
+            )
+          : -1,
     },
   });
   worker.on('completed', (job, outcome: ReconcileOutcome) => {
     if (outcome.kind !== 'requeue') return;
     // Joins a job that a change made meanwhile, if any; otherwise waits. A crash right here loses the wait, not the key: the resync has it.
-    requeues.add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, outcome.afterMs)).catch((error: unknown) => {
-      options.log.warn({ key: job.data.key, err: errorMessage(error) }, 'Could not queue the next look; the resync will');
-    });
+    requeues
+      .add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, outcome.afterMs))
+      .catch((error: unknown) => {
+        options.log.warn(
+          { key: job.data.key, err: errorMessage(error) },
+          'Could not queue the next look; the resync will',
+        );
+      });
   });
   worker.on('error', (error) => options.log.warn({ err: errorMessage(error) }, 'Queue worker error'));
   worker.on('failed', (job, error) => {
-    if (job) options.log.warn({ key: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message }, 'Reconcile failed');
+    if (job)
+      options.log.warn(
+        { key: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message },
+        'Reconcile failed',
+      );
   });
   return {
     async close(graceMs) {
@@ -122,16 +149,24 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         // running jobs back through our own connection: another worker takes them at once, not when the lock expires.
         const left = [...running.values()];
         await worker.close(true);
-        await Promise.all(left.map(async ({ job, token }) => {
-          try {
-            const handed = await Job.fromId<ReconcileJobData>(requeues, job.id ?? '');
-            if (!handed) return;
-            await handed.moveToWait(token);
-            options.log.info({ key: job.data.key, jobId: job.id }, 'Handed a running reconcile back to the queue at shutdown');
-          } catch (error) {
-            options.log.warn({ key: job.data.key, jobId: job.id, err: errorMessage(error) }, 'Could not hand a running reconcile back; its lock will lapse');
-          }
-        }));
+        await Promise.all(
+          left.map(async ({ job, token }) => {
+            try {
+              const handed = await Job.fromId<ReconcileJobData>(requeues, job.id ?? '');
+              if (!handed) return;
+              await handed.moveToWait(token);
+              options.log.info(
+                { key: job.data.key, jobId: job.id },
+                'Handed a running reconcile back to the queue at shutdown',
+              );
+            } catch (error) {
+              options.log.warn(
+                { key: job.data.key, jobId: job.id, err: errorMessage(error) },
+                'Could not hand a running reconcile back; its lock will lapse',
+              );
+            }
+          }),
+        );
       }
       await requeues.close();
       producer.disconnect();

@@ -26,7 +26,11 @@ export interface ReconcilerDeps {
 }
 
 /** The spec as reconciled, kept in status: without a status subresource `generation` also moves on status writes, so it cannot tell a spec change from our own write. */
-const specHash = (object: KubeObject): string => createHash('sha256').update(canonicalJson(object.spec ?? {})).digest('hex').slice(0, 32);
+const specHash = (object: KubeObject): string =>
+  createHash('sha256')
+    .update(canonicalJson(object.spec ?? {}))
+    .digest('hex')
+    .slice(0, 32);
 
 type Status = ExposedApiStatus & { observedSpecHash: string };
 
@@ -35,7 +39,12 @@ function sameStatus(live: unknown, desired: Status): boolean {
   const strip = (s: unknown): unknown => {
     if (s === null || typeof s !== 'object') return s;
     const { observedGeneration: _, conditions, ...rest } = s as { observedGeneration?: unknown; conditions?: unknown };
-    return { ...rest, conditions: Array.isArray(conditions) ? conditions.map(({ observedGeneration: __, ...c }: Record<string, unknown>) => c) : conditions };
+    return {
+      ...rest,
+      conditions: Array.isArray(conditions)
+        ? conditions.map(({ observedGeneration: __, ...c }: Record<string, unknown>) => c)
+        : conditions,
+    };
   };
   return statusEquals(strip(live), strip(desired));
 }
@@ -44,7 +53,10 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
   const writeStatus = async (object: KubeObject, status: Status, log: Logger): Promise<void> => {
     if (sameStatus(object.status, status)) return;
     await deps.kube.writeStatus(keyOf(object), status, object.metadata.resourceVersion ?? '');
-    log.info({ ready: status.implementation.ready, reason: status.conditions.find((c) => c.type === 'Ready')?.reason }, 'Wrote status');
+    log.info(
+      { ready: status.implementation.ready, reason: status.conditions.find((c) => c.type === 'Ready')?.reason },
+      'Wrote status',
+    );
   };
 
   const finalize = async (object: KubeObject, log: Logger): Promise<ReconcileOutcome> => {
@@ -73,7 +85,9 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     }
     const checked = checkAndNormalise(object, { requiredAs: 'v1beta3' });
     if (!('model' in checked)) {
-      const error = new PermanentError(`the ExposedAPI is invalid: ${checked.problems.map(formatProblem).join('; ')}`, { reason: 'InvalidSpecification' });
+      const error = new PermanentError(`the ExposedAPI is invalid: ${checked.problems.map(formatProblem).join('; ')}`, {
+        reason: 'InvalidSpecification',
+      });
       await reportFailure(object, undefined, hash, error, context.attempt, log);
       throw error;
     }
@@ -85,16 +99,45 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       await reportFailure(object, model, hash, error, context.attempt, log);
       throw error;
     }
-    const status: Status = { ...render(model, object, result.ready, result.reason, result.message, { gatewayUrl: result.gatewayUrl, subscriptionKeySecret: result.subscriptionKeySecret, drift: result.drift }), observedSpecHash: hash };
+    const status: Status = {
+      ...render(model, object, result.ready, result.reason, result.message, {
+        gatewayUrl: result.gatewayUrl,
+        subscriptionKeySecret: result.subscriptionKeySecret,
+        drift: result.drift,
+      }),
+      observedSpecHash: hash,
+    };
     await writeStatus(object, status, log);
     if (result.written.length > 0) {
-      log.info({ written: result.written, drift: result.drift }, result.drift.length > 0 ? 'Repaired drift' : 'Reconciled');
-      await deps.kube.recordEvent(object, { type: 'Normal', reason: result.drift.length > 0 ? 'DriftRepaired' : result.reason, message: `${result.message} (wrote: ${result.written.join(', ')})`, action: 'Reconcile' });
+      log.info(
+        { written: result.written, drift: result.drift },
+        result.drift.length > 0 ? 'Repaired drift' : 'Reconciled',
+      );
+      await deps.kube.recordEvent(object, {
+        type: 'Normal',
+        reason: result.drift.length > 0 ? 'DriftRepaired' : result.reason,
+        message: `${result.message} (wrote: ${result.written.join(', ')})`,
+        action: 'Reconcile',
+      });
     }
-    return result.requeueAfterMs !== undefined ? { kind: 'requeue', afterMs: result.requeueAfterMs, reason: result.reason } : { kind: 'done' };
+    return result.requeueAfterMs !== undefined
+      ? { kind: 'requeue', afterMs: result.requeueAfterMs, reason: result.reason }
+      : { kind: 'done' };
   };
 
-  function render(model: ExposedApi, object: KubeObject, ready: boolean, reason: string, message: string, extra: { gatewayUrl?: string | undefined; subscriptionKeySecret?: string | undefined; drift?: readonly string[]; retry?: ExposedApiStatus['retry'] }): ExposedApiStatus {
+  function render(
+    model: ExposedApi,
+    object: KubeObject,
+    ready: boolean,
+    reason: string,
+    message: string,
+    extra: {
+      gatewayUrl?: string | undefined;
+      subscriptionKeySecret?: string | undefined;
+      drift?: readonly string[];
+      retry?: ExposedApiStatus['retry'];
+    },
+  ): ExposedApiStatus {
     return renderStatus({
       model,
       previous: object.status,
@@ -110,16 +153,46 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
   }
 
   /** Says in status and in an Event why the reconcile failed, and when it will be tried again; a failure to say so is only logged. */
-  async function reportFailure(object: KubeObject, model: ExposedApi | undefined, hash: string, error: unknown, attempt: number, log: Logger): Promise<void> {
+  async function reportFailure(
+    object: KubeObject,
+    model: ExposedApi | undefined,
+    hash: string,
+    error: unknown,
+    attempt: number,
+    log: Logger,
+  ): Promise<void> {
     const message = errorMessage(error);
     const permanent = error instanceof PermanentError;
     const reason = permanent ? error.reason : 'RetryingAfterError';
-    log.warn({ err: message, attempt, permanent }, permanent ? 'Reconcile failed; waiting for a change to the ExposedAPI' : 'Reconcile failed; retrying with backoff');
+    log.warn(
+      { err: message, attempt, permanent },
+      permanent
+        ? 'Reconcile failed; waiting for a change to the ExposedAPI'
+        : 'Reconcile failed; retrying with backoff',
+    );
     const now = deps.now();
-    const retry = permanent ? undefined : { attempts: attempt, lastError: message, nextRetryAt: new Date(now.getTime() + backoffDelay(attempt, deps.settings.backoff, () => 0, error instanceof RetryableError ? error.retryAfterMs : undefined)).toISOString() };
+    const retry = permanent
+      ? undefined
+      : {
+          attempts: attempt,
+          lastError: message,
+          nextRetryAt: new Date(
+            now.getTime() +
+              backoffDelay(
+                attempt,
+                deps.settings.backoff,
+                () => 0,
+                error instanceof RetryableError ? error.retryAfterMs : undefined,
+              ),
+          ).toISOString(),
+        };
     const status = model
       ? { ...render(model, object, false, reason, message, { ...(retry ? { retry } : {}) }), observedSpecHash: hash }
-      : { implementation: { ready: false }, conditions: [{ type: 'Ready', status: 'False', reason, message, lastTransitionTime: now.toISOString() }], observedSpecHash: hash };
+      : {
+          implementation: { ready: false },
+          conditions: [{ type: 'Ready', status: 'False', reason, message, lastTransitionTime: now.toISOString() }],
+          observedSpecHash: hash,
+        };
     try {
       await writeStatus(object, status as Status, log);
       await deps.kube.recordEvent(object, { type: 'Warning', reason, message, action: 'Reconcile' });
@@ -135,7 +208,9 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
  * Not-ready-yet (waiting for an address) is not a failure.
  */
 function failedForGood(status: unknown): boolean {
-  const s = status as { retry?: unknown; conditions?: { type?: string; status?: string; reason?: string }[] } | undefined;
+  const s = status as
+    | { retry?: unknown; conditions?: { type?: string; status?: string; reason?: string }[] }
+    | undefined;
   const ready = s?.conditions?.find((c) => c.type === 'Ready');
   return ready?.status === 'False' && s?.retry === undefined && ready.reason !== 'WaitingForIngressAddress';
 }

@@ -34,7 +34,11 @@ export interface RunningReconciler {
 function entraSettings(env: Env, tenantId: string, clientId: string) {
   const authority = (env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
   const metadataEndpoint = `${authority}/${tenantId}/v2.0/.well-known/openid-configuration`;
-  return { providerId: 'entra-id', provider: { displayName: 'Entra ID (oda-apim-operator)', metadataEndpoint, clientId }, jwt: { openIdConfigUrl: metadataEndpoint, audiences: [clientId, `api://${clientId}`] } };
+  return {
+    providerId: 'entra-id',
+    provider: { displayName: 'Entra ID (oda-apim-operator)', metadataEndpoint, clientId },
+    jwt: { openIdConfigUrl: metadataEndpoint, audiences: [clientId, `api://${clientId}`] },
+  };
 }
 
 /**
@@ -54,33 +58,66 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // the worker's own connection logs Redis trouble
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
-  const metrics = createReconcilerMetrics(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'), { defaultMetrics: true });
-  const limiter = createWriteLimiter(redis, { key: `${config.queuePrefix}:apim-write-tokens`, perSecond: config.apimWritesPerSecond, burst: Math.max(1, config.apimWritesPerSecond * 2) });
+  const metrics = createReconcilerMetrics(
+    () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+    { defaultMetrics: true },
+  );
+  const limiter = createWriteLimiter(redis, {
+    key: `${config.queuePrefix}:apim-write-tokens`,
+    perSecond: config.apimWritesPerSecond,
+    burst: Math.max(1, config.apimWritesPerSecond * 2),
+  });
   const apim = createApimClient(
-    { subscriptionId: config.apim.subscriptionId, resourceGroup: config.apim.resourceGroup, serviceName: config.apim.serviceName, endpoint: config.armEndpoint },
+    {
+      subscriptionId: config.apim.subscriptionId,
+      resourceGroup: config.apim.resourceGroup,
+      serviceName: config.apim.serviceName,
+      endpoint: config.armEndpoint,
+    },
     credential,
-    { writeLimiter: () => limiter.acquire(), onCall: callRecorder(metrics, 'apim'), pollIntervalMs: config.apimPollIntervalMs },
+    {
+      writeLimiter: () => limiter.acquire(),
+      onCall: callRecorder(metrics, 'apim'),
+      pollIntervalMs: config.apimPollIntervalMs,
+    },
   );
   const kube = createKubeClient(kubeConfig, { log, onCall: callRecorder(metrics, 'kubernetes') });
   const entra = entraSettings(env, config.aad.tenantId, config.aad.clientId);
   await apim.ensureOpenIdProvider(entra.providerId, entra.provider);
 
-  const fetcher = createSpecFetcher({ timeoutMs: 10_000, maxBytes: SPEC_CHECK_DEFAULTS.maxBytes, maxRedirects: SPEC_CHECK_DEFAULTS.maxRedirects, allow: [], deny: [] });
+  const fetcher = createSpecFetcher({
+    timeoutMs: 10_000,
+    maxBytes: SPEC_CHECK_DEFAULTS.maxBytes,
+    maxRedirects: SPEC_CHECK_DEFAULTS.maxRedirects,
+    allow: [],
+    deny: [],
+  });
   const handler = createReconciler({
-    kube, apim, log, now: () => new Date(),
+    kube,
+    apim,
+    log,
+    now: () => new Date(),
     specs: createSpecResolver(fetcher),
     settings: {
       ingressClass: config.ingressClass,
       ...(config.gatewayBaseUrl ? { gatewayBaseUrl: config.gatewayBaseUrl } : {}),
       apimGatewayUrl: config.apim.gatewayUrl,
-      apim: { policy: { jwt: entra.jwt, quotaPeriodSeconds: config.quotaPeriodSeconds }, openidProviderId: entra.providerId },
+      apim: {
+        policy: { jwt: entra.jwt, quotaPeriodSeconds: config.quotaPeriodSeconds },
+        openidProviderId: entra.providerId,
+      },
       publishInternalSegments: config.publishInternalSegments,
       notReadyRequeueMs: 15_000,
       backoff: config.backoff,
     },
   });
   const worker = startQueueWorker({
-    redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.concurrency, backoff: config.backoff, handler, log,
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    backoff: config.backoff,
+    handler,
+    log,
     onSettled: (_key, result, ms) => {
       metrics.reconciles.inc({ result });
       metrics.reconcileDuration.observe({ result }, ms / 1000);
@@ -88,7 +125,8 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   });
   const enqueuer = createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: 0, log });
   const watcher = startWatcher({
-    kubeConfig, log,
+    kubeConfig,
+    log,
     enqueue: async (key, reason) => {
       await enqueuer.enqueue(key);
       metrics.enqueued.inc({ reason });
@@ -97,11 +135,21 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     resyncIntervalMs: config.resyncIntervalSeconds * 1000,
   });
   const admin = await buildAdminApp({
-    log, metrics, queue,
+    log,
+    metrics,
+    queue,
     readiness: async () => {
       const state = watcher.state();
       const ready = state.exposedApis.synced && redis.status === 'ready';
-      return { ready, details: { exposedApis: state.exposedApis, ingresses: state.ingresses, lastResyncAt: state.lastResyncAt, redis: redis.status } };
+      return {
+        ready,
+        details: {
+          exposedApis: state.exposedApis,
+          ingresses: state.ingresses,
+          lastResyncAt: state.lastResyncAt,
+          redis: redis.status,
+        },
+      };
     },
   });
   await admin.listen({ host: env.ADMIN_HOST ?? '0.0.0.0', port: config.adminPort });

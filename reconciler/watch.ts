@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { NetworkingV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  NetworkingV1Api,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { formatKey } from '../shared/key.ts';
 import type { Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
@@ -29,7 +34,8 @@ export interface Watcher {
   stop(): Promise<void>;
 }
 
-const keyOf = (o: KubernetesObject): string => formatKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+const keyOf = (o: KubernetesObject): string =>
+  formatKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 
 /**
  * What the reconciler acts on. Status is left out: without a status
@@ -38,7 +44,13 @@ const keyOf = (o: KubernetesObject): string => formatKey({ namespace: o.metadata
  */
 export function relevantFingerprint(o: KubernetesObject): string {
   const { metadata = {} } = o;
-  const relevant = { spec: (o as { spec?: unknown }).spec, labels: metadata.labels, annotations: metadata.annotations, deleting: metadata.deletionTimestamp, finalizers: metadata.finalizers };
+  const relevant = {
+    spec: (o as { spec?: unknown }).spec,
+    labels: metadata.labels,
+    annotations: metadata.annotations,
+    deleting: metadata.deletionTimestamp,
+    finalizers: metadata.finalizers,
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('base64url');
 }
 
@@ -52,7 +64,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const { log } = options;
   const seen = new Map<string, string>();
   const enqueue = (key: string, reason: WatchReason): void => {
-    options.enqueue(key, reason).catch((error: unknown) => log.warn({ key, reason, err: errorMessage(error) }, 'Could not queue a reconcile; the next resync will'));
+    options
+      .enqueue(key, reason)
+      .catch((error: unknown) =>
+        log.warn({ key, reason, err: errorMessage(error) }, 'Could not queue a reconcile; the next resync will'),
+      );
   };
   const exposedApis = startInformer({
     kubeConfig: options.kubeConfig,
@@ -89,7 +105,10 @@ export function startWatcher(options: WatcherOptions): Watcher {
     target: async () => ({
       path: '/apis/networking.k8s.io/v1/ingresses',
       labelSelector: MANAGED_BY_SELECTOR,
-      list: async () => (await networking.listIngressForAllNamespaces({ labelSelector: MANAGED_BY_SELECTOR })) as KubernetesListObject<KubernetesObject>,
+      list: async () =>
+        (await networking.listIngressForAllNamespaces({
+          labelSelector: MANAGED_BY_SELECTOR,
+        })) as KubernetesListObject<KubernetesObject>,
     }),
     log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -104,11 +123,17 @@ export function startWatcher(options: WatcherOptions): Watcher {
     return keys.length;
   };
   const timer = setInterval(() => {
-    resync().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'Resync failed; trying again next interval'));
+    resync().catch((error: unknown) =>
+      log.warn({ err: errorMessage(error) }, 'Resync failed; trying again next interval'),
+    );
   }, options.resyncIntervalMs);
   timer.unref();
   return {
-    state: () => ({ exposedApis: exposedApis.state(), ingresses: ingresses.state(), ...(lastResyncAt ? { lastResyncAt } : {}) }),
+    state: () => ({
+      exposedApis: exposedApis.state(),
+      ingresses: ingresses.state(),
+      ...(lastResyncAt ? { lastResyncAt } : {}),
+    }),
     resync,
     async stop() {
       clearInterval(timer);

@@ -32,7 +32,10 @@ export interface WriteLimiter {
   acquire(): Promise<void>;
 }
 
-export function createWriteLimiter(redis: Redis, options: { key: string; perSecond: number; burst: number; sleep?: (ms: number) => Promise<void> }): WriteLimiter {
+export function createWriteLimiter(
+  redis: Redis,
+  options: { key: string; perSecond: number; burst: number; sleep?: (ms: number) => Promise<void> },
+): WriteLimiter {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   return {
     async acquire() {

@@ -15,7 +15,12 @@ export interface ReconcileEnqueuer {
  * A BullMQ producer that fails fast: no offline queue and one try per command,
  * so that a Redis outage turns into a quick error instead of a waiting request.
  */
-export function createQueueEnqueuer(options: { redisUrl: string; prefix: string; delayMs: number; log: Logger }): ReconcileEnqueuer {
+export function createQueueEnqueuer(options: {
+  redisUrl: string;
+  prefix: string;
+  delayMs: number;
+  log: Logger;
+}): ReconcileEnqueuer {
   const connection = new Redis(options.redisUrl, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -28,7 +33,8 @@ export function createQueueEnqueuer(options: { redisUrl: string; prefix: string;
   connection.on('error', (error) => {
     // ioredis repeats the same error on every reconnect attempt: log each change once.
     const message = errorMessage(error);
-    if (message !== lastError) options.log.warn({ err: message }, 'Redis connection failed; admissions go on without queueing');
+    if (message !== lastError)
+      options.log.warn({ err: message }, 'Redis connection failed; admissions go on without queueing');
     lastError = message;
   });
   connection.on('ready', () => {
@@ -58,7 +64,11 @@ export function createQueueEnqueuer(options: { redisUrl: string; prefix: string;
  * watcher still queues the key once the object is stored: the webhook's
  * enqueue is a head start, the watch is the guarantee.
  */
-export function coalescing(enqueuer: ReconcileEnqueuer, windowMs: number, now: () => number = Date.now): ReconcileEnqueuer {
+export function coalescing(
+  enqueuer: ReconcileEnqueuer,
+  windowMs: number,
+  now: () => number = Date.now,
+): ReconcileEnqueuer {
   const queuedAt = new Map<string, number>();
   const MAX_KEYS = 10_000;
   return {
@@ -78,10 +88,17 @@ export function coalescing(enqueuer: ReconcileEnqueuer, windowMs: number, now: (
 export type EnqueueResult = 'enqueued' | 'failed' | 'timeout';
 
 /** Waits at most `timeoutMs` for the queue; admission never fails or stalls because of Redis. */
-export async function enqueueWithin(enqueuer: ReconcileEnqueuer, key: string, timeoutMs: number): Promise<{ result: EnqueueResult; error?: string }> {
+export async function enqueueWithin(
+  enqueuer: ReconcileEnqueuer,
+  key: string,
+  timeoutMs: number,
+): Promise<{ result: EnqueueResult; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ result: EnqueueResult; error: string }>((resolve) => {
-    timer = setTimeout(() => resolve({ result: 'timeout', error: `no answer from Redis within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(
+      () => resolve({ result: 'timeout', error: `no answer from Redis within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
   });
   const attempt = enqueuer.enqueue(key).then(
     () => ({ result: 'enqueued' as const }),

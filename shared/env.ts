@@ -24,7 +24,10 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
 }
 
 export function list(env: Env, name: string): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function url(env: Env, name: string, fallback: string, protocols: readonly string[]): string {

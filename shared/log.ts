@@ -7,12 +7,28 @@ export type { Logger };
  * subscription keys the reconciler reads must never reach a log line.
  */
 const REDACT = [
-  'password', '*.password', 'secret', '*.secret', 'clientSecret', '*.clientSecret',
-  'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
-  'primaryKey', '*.primaryKey', 'secondaryKey', '*.secondaryKey',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'clientSecret',
+  '*.clientSecret',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'primaryKey',
+  '*.primaryKey',
+  'secondaryKey',
+  '*.secondaryKey',
 ];
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   const options: LoggerOptions = { name, level, redact: { paths: REDACT, censor: '[redacted]' } };
   return destination ? pino(options, destination) : pino(options);
 }

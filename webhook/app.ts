@@ -3,7 +3,13 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../shared/log.ts';
 import { admissionReviewSchema, admissionResponseSchema, review, type AdmissionReview } from './admission/review.ts';
 import { decideMutation, decideValidation } from './admission/decide.ts';
-import { localChecks, openApiDocument, pathUniqueness, type PathClaims, type SpecChecks } from './admission/validators.ts';
+import {
+  localChecks,
+  openApiDocument,
+  pathUniqueness,
+  type PathClaims,
+  type SpecChecks,
+} from './admission/validators.ts';
 import { enqueueWithin, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import type { WebhookMetrics } from './metrics.ts';
 
@@ -38,9 +44,16 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     // The API server reads any non-200 answer as a webhook failure; a body over the limit is a bad request like any other.
-    const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 400
+        : error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 500;
     if (status === 500) request.log.error({ err: error }, 'Admission request failed');
-    void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
+    void reply
+      .code(status)
+      .send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
   });
 
   app.post<{ Body: AdmissionReview }>('/validate', { schema: routeSchema }, async (request) => {
@@ -53,13 +66,20 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
       deps.metrics.enqueues.inc({ result: outcome.result });
       if (outcome.result !== 'enqueued') {
         deps.metrics.enqueueFailures.inc();
-        deps.log.warn({ key, uid: admission.uid, err: outcome.error }, 'Admitted without queueing a reconcile; the watcher or the resync will pick it up');
+        deps.log.warn(
+          { key, uid: admission.uid, err: outcome.error },
+          'Admitted without queueing a reconcile; the watcher or the resync will pick it up',
+        );
       }
     }
     const result = decision.response.allowed ? 'allowed' : 'denied';
     deps.metrics.admissions.inc({ webhook: 'validate', operation: admission.operation, result });
     deps.metrics.latency.observe({ webhook: 'validate' }, Number(process.hrtime.bigint() - started) / 1e9);
-    if (!decision.response.allowed) deps.log.info({ key, uid: admission.uid, operation: admission.operation, reason: decision.response.status?.message }, 'Denied an ExposedAPI');
+    if (!decision.response.allowed)
+      deps.log.info(
+        { key, uid: admission.uid, operation: admission.operation, reason: decision.response.status?.message },
+        'Denied an ExposedAPI',
+      );
     return review(decision.response);
   });
 
@@ -78,7 +98,11 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     const paths = deps.pathClaims.state();
     const details = {
       status: closing ? 'shutting down' : 'ready',
-      pathConflictCheck: paths.enabled ? (paths.synced ? 'on' : 'loading') : `off: ${paths.reason ?? 'no Kubernetes access'}`,
+      pathConflictCheck: paths.enabled
+        ? paths.synced
+          ? 'on'
+          : 'loading'
+        : `off: ${paths.reason ?? 'no Kubernetes access'}`,
       queue: deps.enqueuer.state(),
     };
     return reply.code(closing ? 503 : 200).send(details);

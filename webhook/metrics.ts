@@ -16,7 +16,12 @@ export function createWebhookMetrics(options: { defaultMetrics?: boolean } = {})
   const registers = [registry];
   return {
     registry,
-    admissions: new Counter({ name: 'apim_operator_webhook_admissions_total', help: 'Admission requests answered, by webhook, operation and result (allowed, denied, error).', labelNames: ['webhook', 'operation', 'result'], registers }),
+    admissions: new Counter({
+      name: 'apim_operator_webhook_admissions_total',
+      help: 'Admission requests answered, by webhook, operation and result (allowed, denied, error).',
+      labelNames: ['webhook', 'operation', 'result'],
+      registers,
+    }),
     latency: new Histogram({
       name: 'apim_operator_webhook_admission_duration_seconds',
       help: 'Time to answer an admission request.',
@@ -24,8 +29,22 @@ export function createWebhookMetrics(options: { defaultMetrics?: boolean } = {})
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    specFetches: new Counter({ name: 'apim_operator_webhook_spec_fetches_total', help: 'OpenAPI documents fetched by URL, by outcome.', labelNames: ['outcome'], registers }),
-    enqueues: new Counter({ name: 'apim_operator_webhook_enqueues_total', help: 'Reconcile requests queued after admission, by result (enqueued, failed, timeout).', labelNames: ['result'], registers }),
-    enqueueFailures: new Counter({ name: 'apim_operator_webhook_enqueue_failures_total', help: 'Reconcile requests that could not be queued (Redis down or slow); the resource was admitted anyway.', registers }),
+    specFetches: new Counter({
+      name: 'apim_operator_webhook_spec_fetches_total',
+      help: 'OpenAPI documents fetched by URL, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    enqueues: new Counter({
+      name: 'apim_operator_webhook_enqueues_total',
+      help: 'Reconcile requests queued after admission, by result (enqueued, failed, timeout).',
+      labelNames: ['result'],
+      registers,
+    }),
+    enqueueFailures: new Counter({
+      name: 'apim_operator_webhook_enqueue_failures_total',
+      help: 'Reconcile requests that could not be queued (Redis down or slow); the resource was admitted anyway.',
+      registers,
+    }),
   };
 }

@@ -28,7 +28,11 @@ export interface PathIndex {
 
 /** The form two paths are compared in: "/A//b/" and "a/b" are the same path. */
 export function normalisePath(path: string): string {
-  const segments = path.trim().toLowerCase().split('/').filter((s) => s.length > 0);
+  const segments = path
+    .trim()
+    .toLowerCase()
+    .split('/')
+    .filter((s) => s.length > 0);
   return `/${segments.join('/')}`;
 }
 

@@ -35,14 +35,22 @@ function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): P
   }
   const index = createPathIndex();
   const watch = startPathWatch({ kubeConfig, index, log });
-  return { claims: { claimant: (path, key) => index.claimant(path, key), state: () => watch.state() }, stop: () => watch.stop() };
+  return {
+    claims: { claimant: (path, key) => index.claimant(path, key), state: () => watch.state() },
+    stop: () => watch.stop(),
+  };
 }
 
 /**
  * Wires the admission server from its configuration and starts listening
  * over TLS. The same function serves `npm run webhook` and the tests.
  */
-export async function startWebhook(config: WebhookConfig, env: Env, log: Logger, overrides: { enqueuer?: ReconcileEnqueuer } = {}): Promise<RunningWebhook> {
+export async function startWebhook(
+  config: WebhookConfig,
+  env: Env,
+  log: Logger,
+  overrides: { enqueuer?: ReconcileEnqueuer } = {},
+): Promise<RunningWebhook> {
   const tls = await readTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   // Compiling the OpenAPI schemas takes ~0.5 s: pay it before the first admission, not during it.
   warmUpSpecValidation();
@@ -60,10 +68,25 @@ export async function startWebhook(config: WebhookConfig, env: Env, log: Logger,
   });
   const paths = startPathClaims(env, log);
   const enqueuer = coalescing(
-    overrides.enqueuer ?? createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: config.enqueueDelayMs, log }),
+    overrides.enqueuer ??
+      createQueueEnqueuer({
+        redisUrl: config.redisUrl,
+        prefix: config.queuePrefix,
+        delayMs: config.enqueueDelayMs,
+        log,
+      }),
     config.enqueueDelayMs / 2,
   );
-  const app = buildApp({ log, metrics, specChecks, pathClaims: paths.claims, enqueuer, enqueueTimeoutMs: config.enqueueTimeoutMs, bodyLimitBytes: config.bodyLimitBytes, tls });
+  const app = buildApp({
+    log,
+    metrics,
+    specChecks,
+    pathClaims: paths.claims,
+    enqueuer,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
+    bodyLimitBytes: config.bodyLimitBytes,
+    tls,
+  });
   const reload = watchTls({
     files: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile },
     intervalMs: config.tlsReloadIntervalMs,

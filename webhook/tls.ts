@@ -20,7 +20,9 @@ export async function readTls(files: TlsFiles): Promise<TlsMaterial> {
   try {
     material = { cert: await readFile(files.certFile), key: await readFile(files.keyFile) };
   } catch (error) {
-    throw new ConfigError(`cannot read the serving certificate (WEBHOOK_TLS_CERT=${files.certFile}, WEBHOOK_TLS_KEY=${files.keyFile}): ${errorMessage(error)}; run "npm run certs" for local ones`);
+    throw new ConfigError(
+      `cannot read the serving certificate (WEBHOOK_TLS_CERT=${files.certFile}, WEBHOOK_TLS_KEY=${files.keyFile}): ${errorMessage(error)}; run "npm run certs" for local ones`,
+    );
   }
   try {
     createSecureContext(material);
@@ -38,7 +40,13 @@ const fingerprint = (m: TlsMaterial): string => createHash('sha256').update(m.ce
  * watchers miss. A half-written rotation (new cert, old key) is skipped until
  * the pair matches again; the server keeps serving the old one meanwhile.
  */
-export function watchTls(options: { files: TlsFiles; intervalMs: number; current: TlsMaterial; log: Logger; onChange: (m: TlsMaterial) => void }): { stop(): void } {
+export function watchTls(options: {
+  files: TlsFiles;
+  intervalMs: number;
+  current: TlsMaterial;
+  log: Logger;
+  onChange: (m: TlsMaterial) => void;
+}): { stop(): void } {
   let seen = fingerprint(options.current);
   let running = false;
   const timer = setInterval(() => {
@@ -52,7 +60,12 @@ export function watchTls(options: { files: TlsFiles; intervalMs: number; current
         seen = next;
         options.log.info({ certFile: options.files.certFile }, 'Reloaded the serving certificate');
       })
-      .catch((error: unknown) => options.log.warn({ err: errorMessage(error) }, 'Serving certificate not reloaded; still serving the previous one'))
+      .catch((error: unknown) =>
+        options.log.warn(
+          { err: errorMessage(error) },
+          'Serving certificate not reloaded; still serving the previous one',
+        ),
+      )
       .finally(() => {
         running = false;
       });

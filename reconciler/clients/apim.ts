@@ -11,14 +11,50 @@
  * to the queue, which delays the job without holding a worker.
  */
 import { ApiManagementClient, type ApiContract, type ApiCreateOrUpdateParameter } from '@azure/arm-apimanagement';
-import { exponentialRetryPolicy, isRestError, systemErrorRetryPolicy, type PipelineResponse, type RestError } from '@azure/core-rest-pipeline';
+import {
+  exponentialRetryPolicy,
+  isRestError,
+  systemErrorRetryPolicy,
+  type PipelineResponse,
+  type RestError,
+} from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
 import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
 
-export interface ApimTarget { subscriptionId: string; resourceGroup: string; serviceName: string; endpoint: string /* ARM_ENDPOINT */ }
-export interface ApimApiState { id: string; etag: string; displayName: string; path: string; serviceUrl?: string; protocols: string[]; subscriptionRequired: boolean; subscriptionKeyHeader?: string; subscriptionKeyQuery?: string; description?: string; openidProviderId?: string; apiRevision?: string; isCurrent?: boolean }
-export interface ApiDefinition { displayName: string; path: string; serviceUrl: string; protocols: string[]; subscriptionRequired: boolean; subscriptionKeyHeader?: string; subscriptionKeyQuery?: string; description: string; openidProviderId?: string; import?: { format: string; value: string } }
+export interface ApimTarget {
+  subscriptionId: string;
+  resourceGroup: string;
+  serviceName: string;
+  endpoint: string /* ARM_ENDPOINT */;
+}
+export interface ApimApiState {
+  id: string;
+  etag: string;
+  displayName: string;
+  path: string;
+  serviceUrl?: string;
+  protocols: string[];
+  subscriptionRequired: boolean;
+  subscriptionKeyHeader?: string;
+  subscriptionKeyQuery?: string;
+  description?: string;
+  openidProviderId?: string;
+  apiRevision?: string;
+  isCurrent?: boolean;
+}
+export interface ApiDefinition {
+  displayName: string;
+  path: string;
+  serviceUrl: string;
+  protocols: string[];
+  subscriptionRequired: boolean;
+  subscriptionKeyHeader?: string;
+  subscriptionKeyQuery?: string;
+  description: string;
+  openidProviderId?: string;
+  import?: { format: string; value: string };
+}
 export interface ApimClient {
   /** 404 → undefined. */
   getApi(apiId: string): Promise<ApimApiState | undefined>;
@@ -30,7 +66,10 @@ export interface ApimClient {
   getPolicy(apiId: string): Promise<string | undefined>;
   putPolicy(apiId: string, xml: string): Promise<void>;
   /** Creates or updates the provider when it is missing or differs; no write otherwise. */
-  ensureOpenIdProvider(id: string, p: { displayName: string; metadataEndpoint: string; clientId: string }): Promise<void>;
+  ensureOpenIdProvider(
+    id: string,
+    p: { displayName: string; metadataEndpoint: string; clientId: string },
+  ): Promise<void>;
   /** 404 → undefined. */
   listSubscriptionKeys(subscriptionId: string): Promise<{ primaryKey: string } | undefined>;
   /**
@@ -62,8 +101,15 @@ export interface ApimClientOptions {
 const SDK_RETRY = { maxRetries: 2, retryDelayInMs: 300, maxRetryDelayInMs: 3000 };
 const PERMANENT_STATUS = new Set([400, 422]);
 
-export function createApimClient(target: ApimTarget, credential: TokenCredential, options: ApimClientOptions = {}): ApimClient {
-  const sdk = new ApiManagementClient(credential, target.subscriptionId, { endpoint: target.endpoint, retryOptions: { maxRetries: 0 } });
+export function createApimClient(
+  target: ApimTarget,
+  credential: TokenCredential,
+  options: ApimClientOptions = {},
+): ApimClient {
+  const sdk = new ApiManagementClient(credential, target.subscriptionId, {
+    endpoint: target.endpoint,
+    retryOptions: { maxRetries: 0 },
+  });
   // Replace the default retry policy (which also waits out any Retry-After on 429/503) with small retries of 5xx/408 and network errors.
   sdk.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   sdk.pipeline.addPolicy(exponentialRetryPolicy(SDK_RETRY), { phase: 'Retry' });
@@ -73,7 +119,13 @@ export function createApimClient(target: ApimTarget, credential: TokenCredential
   const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000 };
 
   /** Runs one SDK call: limiter for writes, metrics, error classification. */
-  async function call<T>(op: string, subject: string, write: boolean, run: (onResponse: (r: PipelineResponse) => void) => Promise<T>, notFound?: () => T): Promise<T> {
+  async function call<T>(
+    op: string,
+    subject: string,
+    write: boolean,
+    run: (onResponse: (r: PipelineResponse) => void) => Promise<T>,
+    notFound?: () => T,
+  ): Promise<T> {
     if (write) await options.writeLimiter?.(op);
     const started = performance.now();
     let status: number | 'error' = 'error';
@@ -94,71 +146,174 @@ export function createApimClient(target: ApimTarget, credential: TokenCredential
 
   async function readPolicy(apiId: string): Promise<string | undefined> {
     let raw: PipelineResponse | undefined;
-    const answer = await sdk.apiPolicy.get(rg, svc, apiId, 'policy', { format: 'xml', onResponse: (r) => { raw = r; } });
+    const answer = await sdk.apiPolicy.get(rg, svc, apiId, 'policy', {
+      format: 'xml',
+      onResponse: (r) => {
+        raw = r;
+      },
+    });
     // azure-sdk-for-js #31566: the SDK deserialises this answer as XML and loses `value` of APIM's JSON; read the raw body.
     return answer.value ?? policyFromBody(raw?.bodyAsText ?? undefined);
   }
 
   return {
-    getApi: (apiId) => call('getApi', apiId, false, async (onResponse) => toState(await sdk.api.get(rg, svc, apiId, { onResponse })), () => undefined),
+    getApi: (apiId) =>
+      call(
+        'getApi',
+        apiId,
+        false,
+        async (onResponse) => toState(await sdk.api.get(rg, svc, apiId, { onResponse })),
+        () => undefined,
+      ),
 
-    putApi: (apiId, api, ifMatch) => call('putApi', apiId, true, async (onResponse) => {
-      const result = await sdk.api.beginCreateOrUpdateAndWait(rg, svc, apiId, toParameters(api), { ...poll, ...(ifMatch ? { ifMatch } : {}), onResponse });
-      if (result.eTag !== undefined) return toState(result);
-      // The final read of a long-running PUT may come back without its ETag header: read the entity tag.
-      const tag = await sdk.api.getEntityTag(rg, svc, apiId);
-      return toState({ ...result, eTag: tag.eTag });
-    }),
+    putApi: (apiId, api, ifMatch) =>
+      call('putApi', apiId, true, async (onResponse) => {
+        const result = await sdk.api.beginCreateOrUpdateAndWait(rg, svc, apiId, toParameters(api), {
+          ...poll,
+          ...(ifMatch ? { ifMatch } : {}),
+          onResponse,
+        });
+        if (result.eTag !== undefined) return toState(result);
+        // The final read of a long-running PUT may come back without its ETag header: read the entity tag.
+        const tag = await sdk.api.getEntityTag(rg, svc, apiId);
+        return toState({ ...result, eTag: tag.eTag });
+      }),
 
-    deleteApi: (apiId, ifMatch) => call('deleteApi', apiId, true, async (onResponse) => {
-      await sdk.api.beginDeleteAndWait(rg, svc, apiId, ifMatch, { ...poll, deleteRevisions: true, onResponse });
-    }, () => undefined),
+    deleteApi: (apiId, ifMatch) =>
+      call(
+        'deleteApi',
+        apiId,
+        true,
+        async (onResponse) => {
+          await sdk.api.beginDeleteAndWait(rg, svc, apiId, ifMatch, { ...poll, deleteRevisions: true, onResponse });
+        },
+        () => undefined,
+      ),
 
-    getPolicy: (apiId) => call('getPolicy', apiId, false, () => readPolicy(apiId), () => undefined),
+    getPolicy: (apiId) =>
+      call(
+        'getPolicy',
+        apiId,
+        false,
+        () => readPolicy(apiId),
+        () => undefined,
+      ),
 
-    putPolicy: (apiId, xml) => call('putPolicy', apiId, true, async (onResponse) => {
-      await sdk.apiPolicy.createOrUpdate(rg, svc, apiId, 'policy', { format: 'xml', value: xml }, { onResponse });
-    }),
+    putPolicy: (apiId, xml) =>
+      call('putPolicy', apiId, true, async (onResponse) => {
+        await sdk.apiPolicy.createOrUpdate(rg, svc, apiId, 'policy', { format: 'xml', value: xml }, { onResponse });
+      }),
 
     async ensureOpenIdProvider(id, p) {
-      const current = await call('getOpenIdProvider', id, false, (onResponse) => sdk.openIdConnectProvider.get(rg, svc, id, { onResponse }), () => undefined);
-      if (current && current.displayName === p.displayName && current.metadataEndpoint === p.metadataEndpoint && current.clientId === p.clientId) return;
+      const current = await call(
+        'getOpenIdProvider',
+        id,
+        false,
+        (onResponse) => sdk.openIdConnectProvider.get(rg, svc, id, { onResponse }),
+        () => undefined,
+      );
+      if (
+        current &&
+        current.displayName === p.displayName &&
+        current.metadataEndpoint === p.metadataEndpoint &&
+        current.clientId === p.clientId
+      )
+        return;
       await call('putOpenIdProvider', id, true, async (onResponse) => {
-        await sdk.openIdConnectProvider.createOrUpdate(rg, svc, id, { displayName: p.displayName, metadataEndpoint: p.metadataEndpoint, clientId: p.clientId }, { onResponse });
+        await sdk.openIdConnectProvider.createOrUpdate(
+          rg,
+          svc,
+          id,
+          { displayName: p.displayName, metadataEndpoint: p.metadataEndpoint, clientId: p.clientId },
+          { onResponse },
+        );
       });
     },
 
-    putRevision: (apiId, rev, api) => call('putRevision', `${apiId};rev=${rev}`, true, async (onResponse) => {
-      const parameters = { ...toParameters(api), sourceApiId: `/apis/${apiId}`, apiRevisionDescription: `oda-apim-operator: new OpenAPI document (${new Date().toISOString()})` };
-      await sdk.api.beginCreateOrUpdateAndWait(rg, svc, `${apiId};rev=${rev}`, parameters, { ...poll, onResponse });
-    }),
+    putRevision: (apiId, rev, api) =>
+      call('putRevision', `${apiId};rev=${rev}`, true, async (onResponse) => {
+        const parameters = {
+          ...toParameters(api),
+          sourceApiId: `/apis/${apiId}`,
+          apiRevisionDescription: `oda-apim-operator: new OpenAPI document (${new Date().toISOString()})`,
+        };
+        await sdk.api.beginCreateOrUpdateAndWait(rg, svc, `${apiId};rev=${rev}`, parameters, { ...poll, onResponse });
+      }),
 
-    releaseRevision: (apiId, rev) => call('releaseRevision', apiId, true, async (onResponse) => {
-      await sdk.apiRelease.createOrUpdate(rg, svc, apiId, `rev-${rev}`, { apiId: `/apis/${apiId};rev=${rev}`, notes: 'Released by oda-apim-operator once the new document was fully in place' }, { onResponse });
-    }),
+    releaseRevision: (apiId, rev) =>
+      call('releaseRevision', apiId, true, async (onResponse) => {
+        await sdk.apiRelease.createOrUpdate(
+          rg,
+          svc,
+          apiId,
+          `rev-${rev}`,
+          {
+            apiId: `/apis/${apiId};rev=${rev}`,
+            notes: 'Released by oda-apim-operator once the new document was fully in place',
+          },
+          { onResponse },
+        );
+      }),
 
     async ensureSubscription(sid, wanted) {
-      const live = await call('getSubscription', sid, false, async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }), () => undefined);
-      if (live && live.displayName === wanted.displayName && live.state === 'active' && sameScope(live.scope, wanted.scope)) return false;
+      const live = await call(
+        'getSubscription',
+        sid,
+        false,
+        async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }),
+        () => undefined,
+      );
+      if (
+        live &&
+        live.displayName === wanted.displayName &&
+        live.state === 'active' &&
+        sameScope(live.scope, wanted.scope)
+      )
+        return false;
       await call('putSubscription', sid, true, async (onResponse) => {
-        await sdk.subscription.createOrUpdate(rg, svc, sid, { displayName: wanted.displayName, scope: wanted.scope, state: 'active' }, { ...(live?.eTag ? { ifMatch: live.eTag } : {}), onResponse });
+        await sdk.subscription.createOrUpdate(
+          rg,
+          svc,
+          sid,
+          { displayName: wanted.displayName, scope: wanted.scope, state: 'active' },
+          { ...(live?.eTag ? { ifMatch: live.eTag } : {}), onResponse },
+        );
       });
       return true;
     },
 
     async deleteSubscription(sid) {
-      const live = await call('getSubscription', sid, false, async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }), () => undefined);
+      const live = await call(
+        'getSubscription',
+        sid,
+        false,
+        async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }),
+        () => undefined,
+      );
       if (!live) return false;
-      await call('deleteSubscription', sid, true, async (onResponse) => {
-        await sdk.subscription.delete(rg, svc, sid, live.eTag || '*', { onResponse });
-      }, () => undefined);
+      await call(
+        'deleteSubscription',
+        sid,
+        true,
+        async (onResponse) => {
+          await sdk.subscription.delete(rg, svc, sid, live.eTag || '*', { onResponse });
+        },
+        () => undefined,
+      );
       return true;
     },
 
-    listSubscriptionKeys: (subscriptionId) => call('listSubscriptionKeys', subscriptionId, true, async (onResponse) => {
-      const keys = await sdk.subscription.listSecrets(rg, svc, subscriptionId, { onResponse });
-      return keys.primaryKey === undefined ? undefined : { primaryKey: keys.primaryKey };
-    }, () => undefined),
+    listSubscriptionKeys: (subscriptionId) =>
+      call(
+        'listSubscriptionKeys',
+        subscriptionId,
+        true,
+        async (onResponse) => {
+          const keys = await sdk.subscription.listSecrets(rg, svc, subscriptionId, { onResponse });
+          return keys.primaryKey === undefined ? undefined : { primaryKey: keys.primaryKey };
+        },
+        () => undefined,
+      ),
   };
 }
 
@@ -174,9 +329,15 @@ export function sameScope(live: string | undefined, wanted: string): boolean {
 
 function toParameters(api: ApiDefinition): ApiCreateOrUpdateParameter {
   // Both names or none: a half-filled pair leaves the other to whatever APIM keeps, and drift checks need both.
-  const keys = api.subscriptionKeyHeader !== undefined || api.subscriptionKeyQuery !== undefined
-    ? { subscriptionKeyParameterNames: { header: api.subscriptionKeyHeader ?? APIM_KEY_NAMES.header, query: api.subscriptionKeyQuery ?? APIM_KEY_NAMES.query } }
-    : {};
+  const keys =
+    api.subscriptionKeyHeader !== undefined || api.subscriptionKeyQuery !== undefined
+      ? {
+          subscriptionKeyParameterNames: {
+            header: api.subscriptionKeyHeader ?? APIM_KEY_NAMES.header,
+            query: api.subscriptionKeyQuery ?? APIM_KEY_NAMES.query,
+          },
+        }
+      : {};
   return {
     displayName: api.displayName,
     path: api.path,
@@ -211,7 +372,8 @@ function toState(api: ApiContract & { eTag?: string }): ApimApiState {
     apiRevision: api.apiRevision,
     isCurrent: api.isCurrent,
   };
-  for (const [key, value] of Object.entries(optional)) if (value !== undefined && value !== null) Object.assign(state, { [key]: value });
+  for (const [key, value] of Object.entries(optional))
+    if (value !== undefined && value !== null) Object.assign(state, { [key]: value });
   return state;
 }
 
@@ -227,11 +389,16 @@ export function policyFromBody(body: string | undefined): string | undefined {
   }
 }
 
-interface ArmErrorBody { code?: string; message?: string; target?: string; details?: ArmErrorBody[] }
+interface ArmErrorBody {
+  code?: string;
+  message?: string;
+  target?: string;
+  details?: ArmErrorBody[];
+}
 
 /** APIM's error from a RestError: the SDK's parsed `details`, else the raw body. */
 function armError(error: RestError): ArmErrorBody {
-  const parsed = error.details as { error?: ArmErrorBody } & ArmErrorBody | undefined;
+  const parsed = error.details as ({ error?: ArmErrorBody } & ArmErrorBody) | undefined;
   if (parsed?.error) return parsed.error;
   if (parsed?.code || parsed?.message) return parsed;
   try {
@@ -242,13 +409,18 @@ function armError(error: RestError): ArmErrorBody {
 }
 
 function describe(body: ArmErrorBody, fallback: string): string {
-  const details = (body.details ?? []).map((d) => (d.target ? `${d.target}: ${d.message ?? d.code}` : (d.message ?? d.code ?? ''))).filter((d) => d.length > 0);
+  const details = (body.details ?? [])
+    .map((d) => (d.target ? `${d.target}: ${d.message ?? d.code}` : (d.message ?? d.code ?? '')))
+    .filter((d) => d.length > 0);
   const head = `${body.code ?? 'Error'}: ${body.message ?? fallback}`;
   return details.length > 0 ? `${head} ${details.join('; ')}` : head;
 }
 
 /** Milliseconds from `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(headers: { get(name: string): string | undefined } | undefined, now = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: { get(name: string): string | undefined } | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
     const ms = Number(headers.get(name));
@@ -267,13 +439,17 @@ export function classify(op: string, subject: string, error: unknown): Error {
   const where = `APIM ${op} ${subject}`;
   if (isRestError(error) && error.statusCode !== undefined) {
     const text = `${where} failed with ${error.statusCode} ${describe(armError(error), error.message)}`;
-    if (PERMANENT_STATUS.has(error.statusCode)) return new PermanentError(text, { cause: error, reason: 'ApimRejected' });
+    if (PERMANENT_STATUS.has(error.statusCode))
+      return new PermanentError(text, { cause: error, reason: 'ApimRejected' });
     return new RetryableError(text, { cause: error, retryAfterMs: retryAfterMs(error.response?.headers) });
   }
   const message = errorMessage(error);
   // A long-running operation that failed while polling: a plain Error "The long-running operation has failed. <code>. <message>".
   if (/long-running operation has failed/i.test(message) && /\bValidationError\b/.test(message)) {
-    return new PermanentError(`${where} failed while APIM processed it: ${message}`, { cause: error, reason: 'ApimRejected' });
+    return new PermanentError(`${where} failed while APIM processed it: ${message}`, {
+      cause: error,
+      reason: 'ApimRejected',
+    });
   }
   return new RetryableError(`${where} failed: ${message}`, { cause: error });
 }

@@ -5,7 +5,12 @@ import type { Env } from '../../shared/env.ts';
 import type { SecretReader } from '../config.ts';
 
 /** Authorities MSAL knows; any other (a sovereign or private one, a local stand-in) must skip instance discovery. */
-const MICROSOFT_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
+const MICROSOFT_AUTHORITIES = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
 
 /**
  * The standard @azure/identity chain (workload identity, managed identity,
@@ -19,9 +24,17 @@ export function createAzureCredential(env: Env): TokenCredential {
 }
 
 /** Reads Key Vault secrets by name; a missing secret is undefined, any other failure throws. */
-export function createSecretReader(vaultUrl: string, credential: TokenCredential, onCall?: (op: string, status: number | 'error', ms: number) => void): SecretReader {
+export function createSecretReader(
+  vaultUrl: string,
+  credential: TokenCredential,
+  onCall?: (op: string, status: number | 'error', ms: number) => void,
+): SecretReader {
   // The challenge names vault.azure.net; a vault on another host (a sovereign cloud's, or a stand-in) is accepted only when asked for.
-  const client = new SecretClient(vaultUrl, credential, { disableChallengeResourceVerification: !/\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/.test(new URL(vaultUrl).hostname) });
+  const client = new SecretClient(vaultUrl, credential, {
+    disableChallengeResourceVerification: !/\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)$/.test(
+      new URL(vaultUrl).hostname,
+    ),
+  });
   return async (name) => {
     const started = performance.now();
     try {

@@ -12,7 +12,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { PermanentError, RetryableError } from '../../shared/errors.ts';
 import { formatKey, type ResourceKey } from '../../shared/key.ts';
@@ -29,7 +34,14 @@ export interface KubeObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  ownerReferences?: {
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+    blockOwnerDeletion?: boolean;
+  }[];
   deletionTimestamp?: string;
   [field: string]: unknown;
 }
@@ -99,7 +111,11 @@ const NOTE_LIMIT = 1024;
 
 type HttpResult<T> = { httpStatusCode: number; data: T };
 
-interface ApiFailure { code?: unknown; body?: unknown; headers?: Record<string, string> }
+interface ApiFailure {
+  code?: unknown;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 function statusOf(error: unknown): number | undefined {
   const code = (error as ApiFailure | null)?.code;
@@ -147,7 +163,10 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 /** Every key of `wanted` has the same value in `live` (others may add labels and annotations). */
@@ -165,8 +184,11 @@ function mergedMetadata(live: KubeObjectMeta, wanted: KubeObjectMeta): KubeObjec
 }
 
 function metadataHolds(live: KubeObjectMeta, wanted: KubeObjectMeta): boolean {
-  return holds(live.labels, wanted.labels) && holds(live.annotations, wanted.annotations)
-    && (wanted.ownerReferences === undefined || sameJson(live.ownerReferences ?? [], wanted.ownerReferences));
+  return (
+    holds(live.labels, wanted.labels) &&
+    holds(live.annotations, wanted.annotations) &&
+    (wanted.ownerReferences === undefined || sameJson(live.ownerReferences ?? [], wanted.ownerReferences))
+  );
 }
 
 /** MicroTime as the API server parses it: RFC 3339 with exactly six fractional digits. */
@@ -220,7 +242,11 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   }
 
   /** A group-based object (ExposedAPI, Ingress) by reference; undefined when there is none. */
-  async function readObject(op: string, what: string, ref: { group: string; version: string; plural: string; namespace: string; name: string }): Promise<KubeObject | undefined> {
+  async function readObject(
+    op: string,
+    what: string,
+    ref: { group: string; version: string; plural: string; namespace: string; name: string },
+  ): Promise<KubeObject | undefined> {
     return (await read(op, what, () => custom.getNamespacedCustomObjectWithHttpInfo(ref))) as KubeObject | undefined;
   }
 
@@ -228,26 +254,38 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   async function version(): Promise<string> {
     if (versionFound) return versionFound;
     const found = await discoverVersion(kubeConfig);
-    if (found.note) log.warn({ version: found.version, reason: found.note }, 'Fell back to the default ExposedAPI version');
+    if (found.note)
+      log.warn({ version: found.version, reason: found.note }, 'Fell back to the default ExposedAPI version');
     else versionFound = found.version;
     return found.version;
   }
 
   let subresource: Promise<boolean> | undefined =
-    options.statusSubresource === true || options.statusSubresource === false ? Promise.resolve(options.statusSubresource) : undefined;
+    options.statusSubresource === true || options.statusSubresource === false
+      ? Promise.resolve(options.statusSubresource)
+      : undefined;
   function hasStatusSubresource(): Promise<boolean> {
     subresource ??= (async () => {
       const v = await version();
-      const list = await write('discoverResources', `discovery of ${GROUP}/${v}`,
-        () => custom.getAPIResourcesWithHttpInfo({ group: GROUP, version: v }));
+      const list = await write('discoverResources', `discovery of ${GROUP}/${v}`, () =>
+        custom.getAPIResourcesWithHttpInfo({ group: GROUP, version: v }),
+      );
       return list.resources.some((r) => r.name === `${PLURAL}/status`);
     })();
     // Only a successful answer is kept: a failed discovery is asked again next time.
-    subresource.catch(() => { subresource = undefined; });
+    subresource.catch(() => {
+      subresource = undefined;
+    });
     return subresource;
   }
 
-  const exposedApi = async (key: ResourceKey) => ({ group: GROUP, version: await version(), plural: PLURAL, namespace: key.namespace, name: key.name });
+  const exposedApi = async (key: ResourceKey) => ({
+    group: GROUP,
+    version: await version(),
+    plural: PLURAL,
+    namespace: key.namespace,
+    name: key.name,
+  });
   async function getIngress(key: ResourceKey): Promise<KubeObject | undefined> {
     const ref = { ...INGRESS, namespace: key.namespace, name: key.name };
     return await readObject('getIngress', `get Ingress ${formatKey(key)}`, ref);
@@ -266,10 +304,17 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const keys: string[] = [];
       let next: string | undefined;
       do {
-        const page = await write('listExposedApis', 'list ExposedAPIs', () =>
-          custom.listClusterCustomObjectWithHttpInfo({ group: GROUP, version: v, plural: PLURAL, limit: 500, _continue: next })) as
-          { items: KubeObject[]; metadata?: { continue?: string } };
-        for (const item of page.items) keys.push(formatKey({ namespace: item.metadata.namespace ?? '', name: item.metadata.name ?? '' }));
+        const page = (await write('listExposedApis', 'list ExposedAPIs', () =>
+          custom.listClusterCustomObjectWithHttpInfo({
+            group: GROUP,
+            version: v,
+            plural: PLURAL,
+            limit: 500,
+            _continue: next,
+          }),
+        )) as { items: KubeObject[]; metadata?: { continue?: string } };
+        for (const item of page.items)
+          keys.push(formatKey({ namespace: item.metadata.namespace ?? '', name: item.metadata.name ?? '' }));
         next = page.metadata?.continue || undefined;
       } while (next);
       return keys.sort();
@@ -277,13 +322,18 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
 
     async writeStatus(key, status, resourceVersion) {
       // JSON patch `add` replaces a member that exists; the resourceVersion is the precondition.
-      const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }, { op: 'add', path: '/status', value: status }];
+      const body = [
+        { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+        { op: 'add', path: '/status', value: status },
+      ];
       const ref = { ...(await exposedApi(key)), body };
       const viaStatus = await hasStatusSubresource();
       const what = `write status of ExposedAPI ${formatKey(key)}`;
       try {
         const updated = viaStatus
-          ? await call('patchExposedApiStatus', () => custom.patchNamespacedCustomObjectStatusWithHttpInfo(ref, JSON_PATCH))
+          ? await call('patchExposedApiStatus', () =>
+              custom.patchNamespacedCustomObjectStatusWithHttpInfo(ref, JSON_PATCH),
+            )
           : await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo(ref, JSON_PATCH));
         return plain(updated);
       } catch (error) {
@@ -307,13 +357,18 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
         { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
       ];
       try {
-        await call('patchExposedApi', () => custom.patchNamespacedCustomObjectWithHttpInfo({ ...ref, body }, JSON_PATCH));
+        await call('patchExposedApi', () =>
+          custom.patchNamespacedCustomObjectWithHttpInfo({ ...ref, body }, JSON_PATCH),
+        );
         log.info({ namespace: key.namespace, name: key.name, finalizer }, 'Removed finalizer');
       } catch (error) {
         const status = statusOf(error);
         if (status === 404) return;
         // 422 here can only be the failed test: the finalizer list changed under us.
-        if (status === 422) throw new RetryableError(`${what}: the finalizers changed meanwhile (${describeError(error)})`, { cause: error });
+        if (status === 422)
+          throw new RetryableError(`${what}: the finalizers changed meanwhile (${describeError(error)})`, {
+            cause: error,
+          });
         throw classify(error, what);
       }
     },
@@ -327,7 +382,12 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const logged = { namespace: key.namespace, name: key.name };
       if (!live) {
         const created = await write('createIngress', `create Ingress ${formatKey(key)}`, () =>
-          custom.createNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, body: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', ...(ingress as Record<string, unknown>) } }));
+          custom.createNamespacedCustomObjectWithHttpInfo({
+            ...INGRESS,
+            namespace: key.namespace,
+            body: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', ...(ingress as Record<string, unknown>) },
+          }),
+        );
         log.info(logged, 'Created Ingress');
         return plain(created);
       }
@@ -335,14 +395,22 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       // PUT with the live resourceVersion: a concurrent change is a 409, the status subresource keeps the live status.
       const body = { ...live, metadata: mergedMetadata(live.metadata, wanted.metadata), spec: wanted.spec };
       const updated = await write('replaceIngress', `update Ingress ${formatKey(key)}`, () =>
-        custom.replaceNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, name: key.name, body }));
+        custom.replaceNamespacedCustomObjectWithHttpInfo({
+          ...INGRESS,
+          namespace: key.namespace,
+          name: key.name,
+          body,
+        }),
+      );
       log.info(logged, 'Updated Ingress');
       return plain(updated);
     },
 
     async deleteIngress(key) {
       try {
-        await call('deleteIngress', () => custom.deleteNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, name: key.name }));
+        await call('deleteIngress', () =>
+          custom.deleteNamespacedCustomObjectWithHttpInfo({ ...INGRESS, namespace: key.namespace, name: key.name }),
+        );
         log.info({ namespace: key.namespace, name: key.name }, 'Deleted Ingress');
       } catch (error) {
         if (statusOf(error) !== 404) throw classify(error, `delete Ingress ${formatKey(key)}`);
@@ -358,7 +426,9 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const logged = { namespace: key.namespace, name: key.name };
       if (!live) {
         const body: V1Secret = { apiVersion: 'v1', kind: 'Secret', metadata: wanted.metadata, type: wanted.type, data };
-        await write('createSecret', `create ${what}`, () => core.createNamespacedSecretWithHttpInfo({ namespace: key.namespace, body }));
+        await write('createSecret', `create ${what}`, () =>
+          core.createNamespacedSecretWithHttpInfo({ namespace: key.namespace, body }),
+        );
         log.info(logged, 'Created Secret');
         return;
       }
@@ -368,14 +438,20 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       if (sameType && metadataHolds(liveMeta, wantedMeta) && sameJson(live.data ?? {}, data)) return;
       const metadata = mergedMetadata(liveMeta, wantedMeta) as unknown as V1Secret['metadata'];
       const body: V1Secret = { ...live, metadata, data, type: wanted.type ?? live.type };
-      await write('replaceSecret', `update ${what}`, () => core.replaceNamespacedSecretWithHttpInfo({ namespace: key.namespace, name: key.name, body }));
+      await write('replaceSecret', `update ${what}`, () =>
+        core.replaceNamespacedSecretWithHttpInfo({ namespace: key.namespace, name: key.name, body }),
+      );
       log.info(logged, 'Updated Secret');
     },
 
     async getSecretData(key) {
-      const live = await read('getSecret', `get Secret ${formatKey(key)}`, () => core.readNamespacedSecretWithHttpInfo(key));
+      const live = await read('getSecret', `get Secret ${formatKey(key)}`, () =>
+        core.readNamespacedSecretWithHttpInfo(key),
+      );
       if (!live) return undefined;
-      return Object.fromEntries(Object.entries(live.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      return Object.fromEntries(
+        Object.entries(live.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
     },
 
     recordEvent: (regarding, event) => events(regarding, event),
@@ -390,7 +466,11 @@ interface EventRecorderDeps {
   readonly reportingInstance: string;
 }
 
-interface SeriesEntry { readonly namespace: string; readonly name: string; count: number }
+interface SeriesEntry {
+  readonly namespace: string;
+  readonly name: string;
+  count: number;
+}
 
 /**
  * events.k8s.io/v1 Events with client-go's series semantics: the first
@@ -409,8 +489,17 @@ function createEventRecorder(deps: EventRecorderDeps): (regarding: KubeObject, e
     if (seen) {
       const count = seen.count + 1;
       try {
-        await deps.call('patchEvent', () => deps.custom.patchNamespacedCustomObjectWithHttpInfo(
-          { ...EVENTS, namespace: seen.namespace, name: seen.name, body: { series: { count, lastObservedTime: now } } }, MERGE));
+        await deps.call('patchEvent', () =>
+          deps.custom.patchNamespacedCustomObjectWithHttpInfo(
+            {
+              ...EVENTS,
+              namespace: seen.namespace,
+              name: seen.name,
+              body: { series: { count, lastObservedTime: now } },
+            },
+            MERGE,
+          ),
+        );
         seen.count = count;
         series.delete(id);
         series.set(id, seen);
@@ -422,15 +511,28 @@ function createEventRecorder(deps: EventRecorderDeps): (regarding: KubeObject, e
     }
     const name = `${regarding.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
     const body = {
-      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name, namespace },
-      eventTime: now, reportingController: deps.reportingController, reportingInstance: deps.reportingInstance,
-      type: event.type, reason: event.reason, action: event.action, note: event.message.slice(0, NOTE_LIMIT),
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      eventTime: now,
+      reportingController: deps.reportingController,
+      reportingInstance: deps.reportingInstance,
+      type: event.type,
+      reason: event.reason,
+      action: event.action,
+      note: event.message.slice(0, NOTE_LIMIT),
       regarding: {
-        apiVersion: regarding.apiVersion, kind: regarding.kind, namespace: regarding.metadata.namespace,
-        name: regarding.metadata.name, uid: regarding.metadata.uid, resourceVersion: regarding.metadata.resourceVersion,
+        apiVersion: regarding.apiVersion,
+        kind: regarding.kind,
+        namespace: regarding.metadata.namespace,
+        name: regarding.metadata.name,
+        uid: regarding.metadata.uid,
+        resourceVersion: regarding.metadata.resourceVersion,
       },
     };
-    await deps.call('createEvent', () => deps.custom.createNamespacedCustomObjectWithHttpInfo({ ...EVENTS, namespace, body }));
+    await deps.call('createEvent', () =>
+      deps.custom.createNamespacedCustomObjectWithHttpInfo({ ...EVENTS, namespace, body }),
+    );
     series.set(id, { namespace, name, count: 1 });
     if (series.size > EVENT_CACHE_SIZE) series.delete(series.keys().next().value ?? '');
   }
@@ -438,9 +540,19 @@ function createEventRecorder(deps: EventRecorderDeps): (regarding: KubeObject, e
   return async (regarding, event) => {
     const object = regarding.metadata.uid ?? `${regarding.metadata.namespace}/${regarding.metadata.name}`;
     const id = JSON.stringify([object, event.type, event.reason, event.action, event.message]);
-    const run = (tails.get(id) ?? Promise.resolve()).then(() => record(id, regarding, event)).catch((error: unknown) => {
-      deps.log.warn({ namespace: regarding.metadata.namespace, name: regarding.metadata.name, reason: event.reason, error: describeError(error) }, 'Failed to record an Event');
-    });
+    const run = (tails.get(id) ?? Promise.resolve())
+      .then(() => record(id, regarding, event))
+      .catch((error: unknown) => {
+        deps.log.warn(
+          {
+            namespace: regarding.metadata.namespace,
+            name: regarding.metadata.name,
+            reason: event.reason,
+            error: describeError(error),
+          },
+          'Failed to record an Event',
+        );
+      });
     tails.set(id, run);
     await run;
     if (tails.get(id) === run) tails.delete(id);

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { displayNameFor, ownershipMarker } from './api-id.ts';
 
-export type ImportFormat = 'openapi' | 'openapi+json' | 'openapi-link' | 'openapi+json-link' | 'swagger-json' | 'swagger-link-json';
+export type ImportFormat =
+  | 'openapi'
+  | 'openapi+json'
+  | 'openapi-link'
+  | 'openapi+json-link'
+  | 'swagger-json'
+  | 'swagger-link-json';
 
 /** What the reconciler writes to APIM for one API (the API entity; the policy goes separately). */
 export interface ApiDefinition {
@@ -40,7 +46,9 @@ export interface ApiDefinitionInput {
 /** The API entity for an ExposedAPI. Pure: the caller fetched the document and found the backend URL. */
 export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput): ApiDefinition {
   if (!/^https?:\/\//.test(input.serviceUrl) || input.serviceUrl.length > MAX_SERVICE_URL_LENGTH) {
-    throw new Error(`api definition: serviceUrl must be an http(s) URL of at most ${MAX_SERVICE_URL_LENGTH} characters`);
+    throw new Error(
+      `api definition: serviceUrl must be an http(s) URL of at most ${MAX_SERVICE_URL_LENGTH} characters`,
+    );
   }
   const description = [
     `${model.name}: ExposedAPI ${model.key.namespace}/${model.key.name}, published by oda-apim-operator. Changes made here are overwritten.`,
@@ -66,7 +74,9 @@ export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

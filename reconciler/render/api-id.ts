@@ -27,9 +27,13 @@ export function keyHash(namespace: string, name: string): string {
  */
 export function apiIdFor(namespace: string, name: string): string {
   const readable = `${namespace}--${name}`;
-  if (PLAIN.test(namespace) && PLAIN.test(name) && /^[a-z]/.test(namespace) && readable.length <= MAX_API_ID_LENGTH) return readable;
+  if (PLAIN.test(namespace) && PLAIN.test(name) && /^[a-z]/.test(namespace) && readable.length <= MAX_API_ID_LENGTH)
+    return readable;
   const room = MAX_API_ID_LENGTH - HASH_LENGTH - 3;
-  let prefix = `${namespace}-${name}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '');
+  let prefix = `${namespace}-${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '');
   prefix = prefix.slice(0, room).replace(/-+$/, '');
   return `${prefix || 'api'}---${keyHash(namespace, name)}`;
 }

@@ -28,14 +28,23 @@ export interface IngressManifest {
     name: string;
     namespace: string;
     labels: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true }[];
+    ownerReferences?: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller: true;
+      blockOwnerDeletion: true;
+    }[];
   };
   spec: {
     ingressClassName: string;
     tls?: { hosts?: string[]; secretName: string }[];
     rules: {
       host?: string;
-      http: { paths: { path: string; pathType: 'Prefix'; backend: { service: { name: string; port: { number: number } } } }[] };
+      http: {
+        paths: { path: string; pathType: 'Prefix'; backend: { service: { name: string; port: { number: number } } } }[];
+      };
     }[];
   };
 }
@@ -55,12 +64,29 @@ function labelValue(model: ExposedApi): string {
  */
 export function renderIngress(model: ExposedApi, settings: IngressSettings = {}): IngressManifest {
   const rule: IngressManifest['spec']['rules'][number] = {
-    http: { paths: [{ path: model.path, pathType: 'Prefix', backend: { service: { name: model.implementation, port: { number: model.port } } } }] },
+    http: {
+      paths: [
+        {
+          path: model.path,
+          pathType: 'Prefix',
+          backend: { service: { name: model.implementation, port: { number: model.port } } },
+        },
+      ],
+    },
   };
   if (settings.host) rule.host = settings.host;
-  const spec: IngressManifest['spec'] = { ingressClassName: settings.ingressClass ?? DEFAULT_INGRESS_CLASS, rules: [rule] };
-  if (settings.tls) spec.tls = [{ ...(settings.host ? { hosts: [settings.host] } : {}), secretName: settings.tls.secretName }];
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: ownedMetadata(model, model.key.name, settings.labels), spec };
+  const spec: IngressManifest['spec'] = {
+    ingressClassName: settings.ingressClass ?? DEFAULT_INGRESS_CLASS,
+    rules: [rule],
+  };
+  if (settings.tls)
+    spec.tls = [{ ...(settings.host ? { hosts: [settings.host] } : {}), secretName: settings.tls.secretName }];
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: ownedMetadata(model, model.key.name, settings.labels),
+    spec,
+  };
 }
 
 /**
@@ -68,20 +94,41 @@ export function renderIngress(model: ExposedApi, settings: IngressSettings = {})
  * and an owner reference so Kubernetes deletes it with the ExposedAPI (none
  * without a uid: a file rendered by the CLI).
  */
-export function ownedMetadata(model: ExposedApi, name: string, exposedApiLabels?: Readonly<Record<string, string>>): IngressManifest['metadata'] {
+export function ownedMetadata(
+  model: ExposedApi,
+  name: string,
+  exposedApiLabels?: Readonly<Record<string, string>>,
+): IngressManifest['metadata'] {
   const labels: Record<string, string> = { [MANAGED_BY_LABEL]: MANAGER, [EXPOSED_API_LABEL]: labelValue(model) };
   const component = exposedApiLabels?.[COMPONENT_LABEL];
   if (component !== undefined) labels[COMPONENT_LABEL] = component;
   const metadata: IngressManifest['metadata'] = { name, namespace: model.key.namespace, labels };
   if (model.uid) {
-    metadata.ownerReferences = [{ apiVersion: `${GROUP}/${model.apiVersion}`, kind: 'ExposedAPI', name: model.key.name, uid: model.uid, controller: true, blockOwnerDeletion: true }];
+    metadata.ownerReferences = [
+      {
+        apiVersion: `${GROUP}/${model.apiVersion}`,
+        kind: 'ExposedAPI',
+        name: model.key.name,
+        uid: model.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
   }
   return metadata;
 }
 
 interface IngressLike {
-  readonly spec?: { readonly tls?: readonly unknown[]; readonly rules?: readonly { readonly host?: string; readonly http?: { readonly paths?: readonly { readonly path?: string }[] } }[] };
-  readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly { readonly hostname?: string; readonly ip?: string }[] } };
+  readonly spec?: {
+    readonly tls?: readonly unknown[];
+    readonly rules?: readonly {
+      readonly host?: string;
+      readonly http?: { readonly paths?: readonly { readonly path?: string }[] };
+    }[];
+  };
+  readonly status?: {
+    readonly loadBalancer?: { readonly ingress?: readonly { readonly hostname?: string; readonly ip?: string }[] };
+  };
 }
 
 /**
@@ -90,7 +137,10 @@ interface IngressLike {
  * hostname or IP), https when the Ingress has TLS, plus the path. Undefined
  * while the load balancer has no address yet (not ready: check again later).
  */
-export function backendUrlFrom(ingress: IngressLike, settings: Pick<IngressSettings, 'gatewayBaseUrl'> = {}): string | undefined {
+export function backendUrlFrom(
+  ingress: IngressLike,
+  settings: Pick<IngressSettings, 'gatewayBaseUrl'> = {},
+): string | undefined {
   const rule = ingress.spec?.rules?.[0];
   const path = rule?.http?.paths?.[0]?.path ?? '';
   if (settings.gatewayBaseUrl) return settings.gatewayBaseUrl.replace(/\/+$/, '') + path;

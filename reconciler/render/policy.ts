@@ -3,7 +3,11 @@ import { isFragmentId, isPlainHeaderName, looksLikePolicyExpression } from '../.
 import { apiIdFor } from './api-id.ts';
 
 export interface PolicySettings {
-  readonly jwt?: { readonly openIdConfigUrl: string; readonly audiences: readonly string[]; readonly issuers?: readonly string[] };
+  readonly jwt?: {
+    readonly openIdConfigUrl: string;
+    readonly audiences: readonly string[];
+    readonly issuers?: readonly string[];
+  };
   /** `renewal-period` of quota-by-key (APIM documents at least 300; 0 means never renewed). */
   readonly quotaPeriodSeconds: number;
   /** `max-size` of validate-content in bytes; APIM allows at most 102400. */
@@ -26,7 +30,11 @@ interface Element {
   readonly text?: string;
 }
 
-const el = (name: string, attrs: Record<string, AttrValue> = {}, children: readonly Element[] = []): Element => ({ name, attrs, children });
+const el = (name: string, attrs: Record<string, AttrValue> = {}, children: readonly Element[] = []): Element => ({
+  name,
+  attrs,
+  children,
+});
 const textEl = (name: string, text: string): Element => ({ name, attrs: {}, children: [], text });
 const expr = (expression: string): Expression => ({ expression });
 
@@ -37,7 +45,9 @@ const expr = (expression: string): Expression => ({ expression });
  */
 function plain(value: string): string {
   if (looksLikePolicyExpression(value) || value.includes('{{')) {
-    throw new Error(`policy: refused ${JSON.stringify(value)}: it would be evaluated by APIM as a policy expression or named value`);
+    throw new Error(
+      `policy: refused ${JSON.stringify(value)}: it would be evaluated by APIM as a policy expression or named value`,
+    );
   }
   return value;
 }
@@ -52,7 +62,9 @@ function attrText(value: AttrValue): string {
 
 function serialise(node: Element, depth: number): string {
   const pad = '  '.repeat(depth);
-  const attrs = Object.entries(node.attrs).map(([k, v]) => ` ${k}="${attrText(v)}"`).join('');
+  const attrs = Object.entries(node.attrs)
+    .map(([k, v]) => ` ${k}="${attrText(v)}"`)
+    .join('');
   if (node.text !== undefined) return `${pad}<${node.name}${attrs}>${escapeXml(plain(node.text))}</${node.name}>\n`;
   if (node.children.length === 0) return `${pad}<${node.name}${attrs} />\n`;
   return `${pad}<${node.name}${attrs}>\n${node.children.map((c) => serialise(c, depth + 1)).join('')}${pad}</${node.name}>\n`;
@@ -61,8 +73,17 @@ function serialise(node: Element, depth: number): string {
 // ---------------------------------------------------------------- policies
 
 const sorted = (items: readonly string[]): string[] => [...new Set(items)].sort();
-const list = (wrapper: string, item: string, items: readonly string[], attrs: Record<string, AttrValue> = {}): Element =>
-  el(wrapper, attrs, sorted(items).map((i) => textEl(item, i)));
+const list = (
+  wrapper: string,
+  item: string,
+  items: readonly string[],
+  attrs: Record<string, AttrValue> = {},
+): Element =>
+  el(
+    wrapper,
+    attrs,
+    sorted(items).map((i) => textEl(item, i)),
+  );
 
 /**
  * CORS is rendered whenever it is on. APIM's cors policy always answers a
@@ -84,7 +105,12 @@ function cors(c: NonNullable<ExposedApi['cors']>): Element {
 function validateJwt(jwt: NonNullable<PolicySettings['jwt']>): Element {
   const children = [el('openid-config', { url: jwt.openIdConfigUrl }), list('audiences', 'audience', jwt.audiences)];
   if (jwt.issuers && jwt.issuers.length > 0) children.push(list('issuers', 'issuer', jwt.issuers));
-  const attrs = { 'header-name': 'Authorization', 'failed-validation-httpcode': 401, 'failed-validation-error-message': 'Unauthorized', 'require-scheme': 'Bearer' };
+  const attrs = {
+    'header-name': 'Authorization',
+    'failed-validation-httpcode': 401,
+    'failed-validation-error-message': 'Unauthorized',
+    'require-scheme': 'Bearer',
+  };
   return el('validate-jwt', attrs, children);
 }
 
@@ -95,27 +121,43 @@ function validateJwt(jwt: NonNullable<PolicySettings['jwt']>): Element {
  * must not share one count.
  */
 export function counterKey(counter: Counter, apiId: string): Expression {
-  if (!/^[a-z][a-z0-9-]*$/.test(apiId)) throw new Error(`policy: refused API id ${JSON.stringify(apiId)} in a counter key`);
+  if (!/^[a-z][a-z0-9-]*$/.test(apiId))
+    throw new Error(`policy: refused API id ${JSON.stringify(apiId)} in a counter key`);
   if (counter.kind === 'ip') return expr(`@("${apiId}:" + context.Request.IpAddress)`);
-  if (!isPlainHeaderName(counter.name)) throw new Error(`policy: refused counter header name ${JSON.stringify(counter.name)}: letters, digits, "-", "_" and "." only`);
+  if (!isPlainHeaderName(counter.name))
+    throw new Error(
+      `policy: refused counter header name ${JSON.stringify(counter.name)}: letters, digits, "-", "_" and "." only`,
+    );
   return expr(`@("${apiId}:" + context.Request.Headers.GetValueOrDefault("${counter.name}",""))`);
 }
 
 const action = (allowUnspecified: boolean): string => (allowUnspecified ? 'ignore' : 'prevent');
 
 function validateContent(maxSize: number): Element {
-  return el('validate-content', { 'unspecified-content-type-action': 'prevent', 'max-size': maxSize, 'size-exceeded-action': 'prevent' }, [
-    el('content', { type: 'application/json', 'validate-as': 'json', action: 'prevent' }),
-  ]);
+  return el(
+    'validate-content',
+    { 'unspecified-content-type-action': 'prevent', 'max-size': maxSize, 'size-exceeded-action': 'prevent' },
+    [el('content', { type: 'application/json', 'validate-as': 'json', action: 'prevent' })],
+  );
 }
 
 /** Request parameters: specified ones must match the OpenAPI document; unspecified ones pass only when allowed. */
 function validateParameters(v: NonNullable<ExposedApi['oasValidation']>): Element {
-  return el('validate-parameters', { 'specified-parameter-action': 'prevent', 'unspecified-parameter-action': 'prevent' }, [
-    el('headers', { 'specified-parameter-action': 'prevent', 'unspecified-parameter-action': action(v.allowUnspecifiedHeaders) }),
-    el('query', { 'specified-parameter-action': 'prevent', 'unspecified-parameter-action': action(v.allowUnspecifiedQueryParams) }),
-    el('path', { 'specified-parameter-action': 'prevent' }),
-  ]);
+  return el(
+    'validate-parameters',
+    { 'specified-parameter-action': 'prevent', 'unspecified-parameter-action': 'prevent' },
+    [
+      el('headers', {
+        'specified-parameter-action': 'prevent',
+        'unspecified-parameter-action': action(v.allowUnspecifiedHeaders),
+      }),
+      el('query', {
+        'specified-parameter-action': 'prevent',
+        'unspecified-parameter-action': action(v.allowUnspecifiedQueryParams),
+      }),
+      el('path', { 'specified-parameter-action': 'prevent' }),
+    ],
+  );
 }
 
 function inbound(model: ExposedApi, settings: PolicySettings, maxSize: number): Element[] {
@@ -125,14 +167,27 @@ function inbound(model: ExposedApi, settings: PolicySettings, maxSize: number): 
   if (settings.jwt) items.push(validateJwt(settings.jwt));
   if (model.rateLimit) {
     const r = model.rateLimit;
-    items.push(el('rate-limit-by-key', { calls: r.calls, 'renewal-period': r.renewalPeriodSeconds, 'counter-key': counterKey(r.counter, apiId) }));
+    items.push(
+      el('rate-limit-by-key', {
+        calls: r.calls,
+        'renewal-period': r.renewalPeriodSeconds,
+        'counter-key': counterKey(r.counter, apiId),
+      }),
+    );
   }
   if (model.quota) {
-    items.push(el('quota-by-key', { calls: model.quota.calls, 'renewal-period': settings.quotaPeriodSeconds, 'counter-key': counterKey(model.quota.counter, apiId) }));
+    items.push(
+      el('quota-by-key', {
+        calls: model.quota.calls,
+        'renewal-period': settings.quotaPeriodSeconds,
+        'counter-key': counterKey(model.quota.counter, apiId),
+      }),
+    );
   }
   if (model.oasValidation?.request) items.push(validateContent(maxSize), validateParameters(model.oasValidation));
   if (model.template !== undefined) {
-    if (!isFragmentId(model.template)) throw new Error(`policy: refused policy fragment id ${JSON.stringify(model.template)}`);
+    if (!isFragmentId(model.template))
+      throw new Error(`policy: refused policy fragment id ${JSON.stringify(model.template)}`);
     items.push(el('include-fragment', { 'fragment-id': model.template }));
   }
   return items;
@@ -142,7 +197,10 @@ function outbound(model: ExposedApi, maxSize: number): Element[] {
   const items: Element[] = [el('base')];
   if (model.oasValidation?.response) {
     // Backends and APIM add headers no document lists (Date, Content-Length, ...): only listed ones are checked.
-    items.push(validateContent(maxSize), el('validate-headers', { 'specified-header-action': 'prevent', 'unspecified-header-action': 'ignore' }));
+    items.push(
+      validateContent(maxSize),
+      el('validate-headers', { 'specified-header-action': 'prevent', 'unspecified-header-action': 'ignore' }),
+    );
   }
   return items;
 }
@@ -150,7 +208,8 @@ function outbound(model: ExposedApi, maxSize: number): Element[] {
 /** The API-scope policy document of an ExposedAPI: the same bytes for the same input. */
 export function renderPolicy(model: ExposedApi, settings: PolicySettings): string {
   const maxSize = settings.validationMaxSize ?? MAX_VALIDATION_SIZE;
-  if (!Number.isInteger(maxSize) || maxSize < 1 || maxSize > MAX_VALIDATION_SIZE) throw new Error(`policy: validationMaxSize must be 1 to ${MAX_VALIDATION_SIZE}`);
+  if (!Number.isInteger(maxSize) || maxSize < 1 || maxSize > MAX_VALIDATION_SIZE)
+    throw new Error(`policy: validationMaxSize must be 1 to ${MAX_VALIDATION_SIZE}`);
   const document = el('policies', {}, [
     el('inbound', {}, inbound(model, settings, maxSize)),
     el('backend', {}, [el('base')]),
@@ -166,12 +225,14 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 function decode(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (all, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    if (e[0] === '#')
+      return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
     return ENTITIES[e] ?? all;
   });
 }
 
-const TOKEN = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|([^<]+)/y;
+const TOKEN =
+  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|([^<]+)/y;
 const ATTR = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 /**
@@ -195,7 +256,9 @@ export function policyMeaning(xml: string): string {
       if (open.pop() !== close) return `unparsed:${xml.replace(/\s+/g, ' ').trim()}`;
       out.push(`</${close}>`);
     } else if (name !== undefined) {
-      const pairs = [...(attrs ?? '').matchAll(ATTR)].map((a) => [a[1] ?? '', decode(a[2] ?? a[3] ?? '').replace(/[\t\r\n]/g, ' ')] as const);
+      const pairs = [...(attrs ?? '').matchAll(ATTR)].map(
+        (a) => [a[1] ?? '', decode(a[2] ?? a[3] ?? '').replace(/[\t\r\n]/g, ' ')] as const,
+      );
       pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       out.push(`<${name}${pairs.map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('')}>`);
       if (selfClosing) out.push(`</${name}>`);

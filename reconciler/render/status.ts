@@ -73,10 +73,18 @@ function baseUrl(model: ExposedApi, gatewayUrl: string | undefined): string {
  */
 export function renderStatus(input: StatusInput): ExposedApiStatus {
   const { model } = input;
-  if (!/^[A-Z][A-Za-z0-9]*$/.test(input.reason)) throw new Error(`status: reason must be CamelCase, got ${JSON.stringify(input.reason)}`);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(input.reason))
+    throw new Error(`status: reason must be CamelCase, got ${JSON.stringify(input.reason)}`);
   const base = baseUrl(model, input.gatewayUrl);
-  const apiStatus: ExposedApiStatus['apiStatus'] = { name: model.name, url: base + model.path, path: model.path, implementation: model.implementation, port: model.port };
-  if (model.developerUI) apiStatus.developerUI = /^https?:\/\//.test(model.developerUI) ? model.developerUI : base + model.developerUI;
+  const apiStatus: ExposedApiStatus['apiStatus'] = {
+    name: model.name,
+    url: base + model.path,
+    path: model.path,
+    implementation: model.implementation,
+    port: model.port,
+  };
+  if (model.developerUI)
+    apiStatus.developerUI = /^https?:\/\//.test(model.developerUI) ? model.developerUI : base + model.developerUI;
   if (input.subscriptionKeySecret) apiStatus.subscriptionKeySecret = input.subscriptionKeySecret;
 
   const others = previousConditions(input.previous);
@@ -90,12 +98,22 @@ export function renderStatus(input: StatusInput): ExposedApiStatus {
     lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : input.now,
   };
   if (model.generation !== undefined) ready.observedGeneration = model.generation;
-  const conditions = [...others.filter((c) => c.type !== 'Ready'), ready].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  const conditions = [...others.filter((c) => c.type !== 'Ready'), ready].sort((a, b) =>
+    a.type < b.type ? -1 : a.type > b.type ? 1 : 0,
+  );
 
   const result: ExposedApiStatus = { apiStatus, implementation: { ready: input.ready }, conditions };
   if (model.generation !== undefined) result.observedGeneration = model.generation;
-  if (!input.ready && input.retry) result.retry = { attempts: input.retry.attempts, lastError: cap(input.retry.lastError), nextRetryAt: input.retry.nextRetryAt };
-  const drift = input.drift && input.drift.length > 0 ? { repaired: [...new Set(input.drift)].sort(), at: input.now } : previousDrift(input.previous);
+  if (!input.ready && input.retry)
+    result.retry = {
+      attempts: input.retry.attempts,
+      lastError: cap(input.retry.lastError),
+      nextRetryAt: input.retry.nextRetryAt,
+    };
+  const drift =
+    input.drift && input.drift.length > 0
+      ? { repaired: [...new Set(input.drift)].sort(), at: input.now }
+      : previousDrift(input.previous);
   if (drift) result.drift = drift;
   return result;
 }

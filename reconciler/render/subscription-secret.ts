@@ -42,9 +42,20 @@ export function subscriptionDisplayName(key: ExposedApi['key']): string {
  * deletes it with the ExposedAPI), the primary key and the names under which
  * APIM accepts it.
  */
-export function renderSubscriptionSecret(model: ExposedApi, primaryKey: string, settings: Pick<IngressSettings, 'labels'> = {}): SubscriptionSecret {
+export function renderSubscriptionSecret(
+  model: ExposedApi,
+  primaryKey: string,
+  settings: Pick<IngressSettings, 'labels'> = {},
+): SubscriptionSecret {
   return {
-    apiVersion: 'v1', kind: 'Secret', metadata: ownedMetadata(model, subscriptionSecretName(model.key), settings.labels), type: 'Opaque',
-    stringData: { primaryKey, header: model.apiKey?.header ?? APIM_KEY_NAMES.header, query: model.apiKey?.query ?? APIM_KEY_NAMES.query },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: ownedMetadata(model, subscriptionSecretName(model.key), settings.labels),
+    type: 'Opaque',
+    stringData: {
+      primaryKey,
+      header: model.apiKey?.header ?? APIM_KEY_NAMES.header,
+      query: model.apiKey?.query ?? APIM_KEY_NAMES.query,
+    },
   };
 }

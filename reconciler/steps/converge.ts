@@ -40,18 +40,44 @@ export function isPublished(model: ExposedApi, publishInternalSegments: boolean)
  * the backend URL, the document and the APIM API with its policy. Each step
  * reads, compares and writes only what differs.
  */
-export async function converge(object: KubeObject, model: ExposedApi, deps: { kube: KubeClient; apim: ApimClient; specs: SpecResolver }, settings: ConvergeSettings, resourceUnchanged: boolean): Promise<Converged> {
-  const desiredIngress = renderIngress(model, { ingressClass: settings.ingressClass, labels: object.metadata.labels ?? {}, ...(settings.gatewayBaseUrl ? { gatewayBaseUrl: settings.gatewayBaseUrl } : {}) });
+export async function converge(
+  object: KubeObject,
+  model: ExposedApi,
+  deps: { kube: KubeClient; apim: ApimClient; specs: SpecResolver },
+  settings: ConvergeSettings,
+  resourceUnchanged: boolean,
+): Promise<Converged> {
+  const desiredIngress = renderIngress(model, {
+    ingressClass: settings.ingressClass,
+    labels: object.metadata.labels ?? {},
+    ...(settings.gatewayBaseUrl ? { gatewayBaseUrl: settings.gatewayBaseUrl } : {}),
+  });
   const before = await deps.kube.getIngress(model.key);
   const ingress = await deps.kube.applyIngress(desiredIngress);
   const written = ingress.metadata.resourceVersion !== before?.metadata.resourceVersion ? ['ingress'] : [];
   if (!isPublished(model, settings.publishInternalSegments)) {
     const removed = await finalizeApim(deps.apim, model.key);
-    return { ready: true, reason: 'InMeshOnly', message: 'Served inside the mesh through its Ingress; not published to APIM (metrics API or internal segment)', written: removed === 'deleted' ? [...written, 'api-removed'] : written, drift: [] };
+    return {
+      ready: true,
+      reason: 'InMeshOnly',
+      message: 'Served inside the mesh through its Ingress; not published to APIM (metrics API or internal segment)',
+      written: removed === 'deleted' ? [...written, 'api-removed'] : written,
+      drift: [],
+    };
   }
-  const serviceUrl = backendUrlFrom(ingress, settings.gatewayBaseUrl ? { gatewayBaseUrl: settings.gatewayBaseUrl } : {});
+  const serviceUrl = backendUrlFrom(
+    ingress,
+    settings.gatewayBaseUrl ? { gatewayBaseUrl: settings.gatewayBaseUrl } : {},
+  );
   if (!serviceUrl) {
-    return { ready: false, reason: 'WaitingForIngressAddress', message: `Ingress ${model.key.namespace}/${model.key.name} has no load-balancer address yet; checking again`, written, drift: [], requeueAfterMs: settings.notReadyRequeueMs };
+    return {
+      ready: false,
+      reason: 'WaitingForIngressAddress',
+      message: `Ingress ${model.key.namespace}/${model.key.name} has no load-balancer address yet; checking again`,
+      written,
+      drift: [],
+      requeueAfterMs: settings.notReadyRequeueMs,
+    };
   }
   const spec = model.specification ? await deps.specs.resolve(model.specification) : undefined;
   const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged);

@@ -29,7 +29,11 @@ function differingFields(live: ApimApiState, desired: ApiDefinition): string[] {
     ['serviceUrl', live.serviceUrl, desired.serviceUrl],
     ['protocols', [...live.protocols].sort(), [...desired.protocols].sort()],
     ['subscriptionRequired', live.subscriptionRequired, desired.subscriptionRequired],
-    ['subscriptionKeyHeader', desired.subscriptionKeyHeader && live.subscriptionKeyHeader, desired.subscriptionKeyHeader],
+    [
+      'subscriptionKeyHeader',
+      desired.subscriptionKeyHeader && live.subscriptionKeyHeader,
+      desired.subscriptionKeyHeader,
+    ],
     ['subscriptionKeyQuery', desired.subscriptionKeyQuery && live.subscriptionKeyQuery, desired.subscriptionKeyQuery],
     ['description', live.description, desired.description],
     ['openidProviderId', live.openidProviderId, desired.openidProviderId],
@@ -55,10 +59,17 @@ export async function ensureApim(
   resourceUnchanged: boolean,
 ): Promise<ApimResult> {
   const apiId = apiIdFor(model.key.namespace, model.key.name);
-  const desired = renderApiDefinition(model, { serviceUrl, ...(spec ? { spec: { format: spec.format as never, value: spec.value } } : {}), ...(settings.openidProviderId ? { openidProviderId: settings.openidProviderId } : {}) });
+  const desired = renderApiDefinition(model, {
+    serviceUrl,
+    ...(spec ? { spec: { format: spec.format as never, value: spec.value } } : {}),
+    ...(settings.openidProviderId ? { openidProviderId: settings.openidProviderId } : {}),
+  });
   const live = await apim.getApi(apiId);
   if (live && !isOwnedBy(live.description, model.key)) {
-    throw new PermanentError(`APIM already has an API with id ${apiId} that this operator did not create; rename or remove it, or rename the ExposedAPI`, { reason: 'ApiIdTaken' });
+    throw new PermanentError(
+      `APIM already has an API with id ${apiId} that this operator did not create; rename or remove it, or rename the ExposedAPI`,
+      { reason: 'ApiIdTaken' },
+    );
   }
   const written: string[] = [];
   const drift: string[] = [];
@@ -98,7 +109,10 @@ export async function ensureApim(
  * subscriptions with the API is not something to rely on). A missing API is
  * already the goal.
  */
-export async function finalizeApim(apim: ApimClient, key: ExposedApi['key']): Promise<'deleted' | 'absent' | 'not-owned'> {
+export async function finalizeApim(
+  apim: ApimClient,
+  key: ExposedApi['key'],
+): Promise<'deleted' | 'absent' | 'not-owned'> {
   const apiId = apiIdFor(key.namespace, key.name);
   const live = await apim.getApi(apiId);
   if (live && !isOwnedBy(live.description, key)) return 'not-owned';

@@ -22,11 +22,19 @@ export interface SpecResolver {
 /** Parses and validates a document, and shapes it for an inline APIM import (Swagger 2.0 YAML becomes JSON). */
 async function toImport(text: string, where: string): Promise<ResolvedSpec> {
   const parsed = parseDocument(text);
-  if (!parsed.ok) throw new PermanentError(`spec.specification (${where}): ${parsed.message}`, { reason: 'InvalidOpenApiDocument' });
+  if (!parsed.ok)
+    throw new PermanentError(`spec.specification (${where}): ${parsed.message}`, { reason: 'InvalidOpenApiDocument' });
   const validated = await validateDocument(parsed);
-  if (!validated.ok) throw new PermanentError(`spec.specification (${where}): ${validated.message}`, { reason: 'InvalidOpenApiDocument' });
+  if (!validated.ok)
+    throw new PermanentError(`spec.specification (${where}): ${validated.message}`, {
+      reason: 'InvalidOpenApiDocument',
+    });
   const value = parsed.needsJsonConversion ? JSON.stringify(parsed.document) : text;
-  if (Buffer.byteLength(value) > MAX_INLINE_IMPORT_BYTES) throw new PermanentError(`spec.specification (${where}): the document is larger than the 4 MiB APIM imports inline`, { reason: 'InvalidOpenApiDocument' });
+  if (Buffer.byteLength(value) > MAX_INLINE_IMPORT_BYTES)
+    throw new PermanentError(
+      `spec.specification (${where}): the document is larger than the 4 MiB APIM imports inline`,
+      { reason: 'InvalidOpenApiDocument' },
+    );
   return { format: parsed.format, value, sha256: createHash('sha256').update(value).digest('hex') };
 }
 
@@ -52,7 +60,8 @@ export function createSpecResolver(fetcher: SpecFetcher, cacheEntries = 500): Sp
       byUrl.set(url, { validators: result.validators, textSha, spec });
       return spec;
     }
-    if (result.outcome === 'not-modified') throw new RetryableError(`spec.specification: ${url} answered 304 to a request that was not conditional`);
+    if (result.outcome === 'not-modified')
+      throw new RetryableError(`spec.specification: ${url} answered 304 to a request that was not conditional`);
     if (result.transient) throw new RetryableError(`spec.specification: ${result.message}`);
     throw new PermanentError(`spec.specification: ${result.message}`, { reason: 'OpenApiDocumentUnavailable' });
   };

@@ -35,6 +35,6 @@ function translate(error: ErrorObject): Problem {
     return problem(field ? `${field}.${missing}` : missing, 'is required');
   }
   const hint = (error.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
-  const message = typeof hint === 'string' ? hint : error.message ?? 'is not valid';
+  const message = typeof hint === 'string' ? hint : (error.message ?? 'is not valid');
   return problem(field, `${message}, got ${excerpt(error.data)}`);
 }

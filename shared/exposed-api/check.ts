@@ -14,14 +14,20 @@ export type CheckResult = Findings;
  */
 export function checkExposedApi(object: unknown, options: CheckOptions = {}): CheckResult {
   const schemaProblems = checkSchema(object);
-  const broken = (field: string): boolean => schemaProblems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
+  const broken = (field: string): boolean =>
+    schemaProblems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
   const rules = checkRules(object, broken, options);
   const problems = [...schemaProblems, ...rules.problems].sort((a, b) => a.field.localeCompare(b.field));
   return { problems, warnings: rules.warnings };
 }
 
 /** The checked object in the one internal shape, or the problems that keep it from having one. */
-export function checkAndNormalise(object: unknown, options: CheckOptions = {}): { model: ExposedApi; warnings: readonly string[] } | Findings {
+export function checkAndNormalise(
+  object: unknown,
+  options: CheckOptions = {},
+): { model: ExposedApi; warnings: readonly string[] } | Findings {
   const findings = checkExposedApi(object, options);
-  return findings.problems.length > 0 ? findings : { model: normalise(object as ExposedApiObjectT), warnings: findings.warnings };
+  return findings.problems.length > 0
+    ? findings
+    : { model: normalise(object as ExposedApiObjectT), warnings: findings.warnings };
 }

@@ -30,16 +30,33 @@ export function withDefaults<T>(object: T): T {
   const spec = copy.spec;
   if (!isObj(spec)) return copy as T;
   if (versionOf(copy.apiVersion) === 'v1') fill(spec, { segment: 'coreFunction' });
-  if (isObj(spec.rateLimit) && spec.rateLimit.period === undefined) fill(spec.rateLimit, { enabled: false, interval: 'ps' });
+  if (isObj(spec.rateLimit) && spec.rateLimit.period === undefined)
+    fill(spec.rateLimit, { enabled: false, interval: 'ps' });
   if (isObj(spec.apiKeyVerification)) fill(spec.apiKeyVerification, { enabled: false });
   if (isObj(spec.OASValidation)) {
-    fill(spec.OASValidation, { requestEnabled: false, responseEnabled: false, allowUnspecifiedHeaders: false, allowUnspecifiedQueryParams: false, allowUnspecifiedCookies: false });
+    fill(spec.OASValidation, {
+      requestEnabled: false,
+      responseEnabled: false,
+      allowUnspecifiedHeaders: false,
+      allowUnspecifiedQueryParams: false,
+      allowUnspecifiedCookies: false,
+    });
   }
   if (isObj(spec.CORS) && !isSeedCors(spec.CORS as CorsT)) {
     const cors = spec.CORS;
-    fill(cors, { enabled: false, allowCredentials: false, allowOrigins: CORS_DEFAULTS.allowOrigins, handlePreflightRequests: {} });
+    fill(cors, {
+      enabled: false,
+      allowCredentials: false,
+      allowOrigins: CORS_DEFAULTS.allowOrigins,
+      handlePreflightRequests: {},
+    });
     if (isObj(cors.handlePreflightRequests)) {
-      fill(cors.handlePreflightRequests, { enabled: true, allowHeaders: CORS_DEFAULTS.allowHeaders, allowMethods: CORS_DEFAULTS.allowMethods, maxAge: CORS_DEFAULTS.maxAge });
+      fill(cors.handlePreflightRequests, {
+        enabled: true,
+        allowHeaders: CORS_DEFAULTS.allowHeaders,
+        allowMethods: CORS_DEFAULTS.allowMethods,
+        maxAge: CORS_DEFAULTS.maxAge,
+      });
     }
   }
   return copy as T;

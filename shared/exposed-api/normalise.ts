@@ -68,7 +68,10 @@ export function normalise(object: ExposedApiObjectT): ExposedApi {
     specification,
     apiKey: apiKey(spec.apiKeyVerification),
     rateLimit: rateLimit(spec.rateLimit),
-    quota: spec.quota?.limit === undefined ? undefined : { calls: Number(spec.quota.limit), counter: counter(spec.quota.identifier) },
+    quota:
+      spec.quota?.limit === undefined
+        ? undefined
+        : { calls: Number(spec.quota.limit), counter: counter(spec.quota.identifier) },
     cors: cors(spec.CORS),
     oasValidation: oasValidation(spec.OASValidation),
     template: spec.template,

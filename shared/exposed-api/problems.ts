@@ -26,7 +26,7 @@ export function mergeFindings(all: readonly Findings[]): Findings {
 
 /** A short, single-line rendering of a user's value for an error message. */
 export function excerpt(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   const line = text.replace(/\s+/g, ' ');
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -32,19 +32,29 @@ export function versionOf(apiVersion: unknown): ExposedApiVersion | undefined {
  * warnings for input that is accepted but doubtful. Defensive about types:
  * it runs beside the schema check so that a user sees every problem at once.
  */
-export function checkRules(object: unknown, broken: (field: string) => boolean = () => false, options: CheckOptions = {}): Findings {
+export function checkRules(
+  object: unknown,
+  broken: (field: string) => boolean = () => false,
+  options: CheckOptions = {},
+): Findings {
   if (!isObj(object)) return { problems: [problem('', 'must be an ExposedAPI object')], warnings: [] };
   const version = versionOf(object.apiVersion);
   if (!version) {
     return {
-      problems: [problem('apiVersion', `must be one of ${VERSIONS.map((v) => `${GROUP}/${v}`).join(', ')}, got ${JSON.stringify(object.apiVersion)}`)],
+      problems: [
+        problem(
+          'apiVersion',
+          `must be one of ${VERSIONS.map((v) => `${GROUP}/${v}`).join(', ')}, got ${JSON.stringify(object.apiVersion)}`,
+        ),
+      ],
       warnings: [],
     };
   }
   const spec = isObj(object.spec) ? object.spec : {};
   const problems: Problem[] = [];
   const warnings: string[] = [];
-  for (const rule of RULES) rule({ spec, version, required: options.requiredAs ?? version, broken }, problems, warnings);
+  for (const rule of RULES)
+    rule({ spec, version, required: options.requiredAs ?? version, broken }, problems, warnings);
   return { problems, warnings };
 }
 
@@ -63,7 +73,8 @@ const requiredFields: Rule = ({ spec, version, required }, problems, warnings) =
     if (spec[field] === undefined) problems.push(problem(`spec.${field}`, `is required in ${GROUP}/${version}`));
   }
   if (DEPRECATED_VERSIONS.includes(version)) warnings.push(`${GROUP}/${version} is deprecated: use ${GROUP}/v1`);
-  if (version === 'v1beta3' && spec.apiType === undefined) warnings.push('spec.apiType is not set: the API is treated as "openapi"');
+  if (version === 'v1beta3' && spec.apiType === undefined)
+    warnings.push('spec.apiType is not set: the API is treated as "openapi"');
 };
 
 const pathAndNames: Rule = ({ spec }, problems) => {
@@ -72,15 +83,27 @@ const pathAndNames: Rule = ({ spec }, problems) => {
   if (pathIssue) problems.push(problem('spec.path', pathIssue));
   const impl = str(spec.implementation);
   if (impl !== undefined && !tokens.isServiceName(impl)) {
-    problems.push(problem('spec.implementation', `must be a Service name (lowercase letters, digits and "-", starting with a letter, at most 63 characters), got ${JSON.stringify(impl)}`));
+    problems.push(
+      problem(
+        'spec.implementation',
+        `must be a Service name (lowercase letters, digits and "-", starting with a letter, at most 63 characters), got ${JSON.stringify(impl)}`,
+      ),
+    );
   }
   const ui = str(spec.developerUI);
   if (ui !== undefined && !(ui.startsWith('/') ? !tokens.pathProblem(ui) : tokens.isHttpUrl(ui))) {
-    problems.push(problem('spec.developerUI', `must be a path starting with "/" or an http(s) URL, got ${JSON.stringify(ui)}`));
+    problems.push(
+      problem('spec.developerUI', `must be a path starting with "/" or an http(s) URL, got ${JSON.stringify(ui)}`),
+    );
   }
   const template = str(spec.template);
   if (template !== undefined && !tokens.isFragmentId(template)) {
-    problems.push(problem('spec.template', `must be the id of an APIM policy fragment (letters, digits, "-", ".", "_"; at most 80), got ${JSON.stringify(template)}`));
+    problems.push(
+      problem(
+        'spec.template',
+        `must be the id of an APIM policy fragment (letters, digits, "-", ".", "_"; at most 80), got ${JSON.stringify(template)}`,
+      ),
+    );
   }
 };
 
@@ -90,17 +113,22 @@ const specification: Rule = ({ spec, broken }, problems, warnings) => {
   sources.forEach((source, i) => {
     if (source.kind !== 'url') return;
     const field = Array.isArray(spec.specification) ? `spec.specification[${i}]` : 'spec.specification';
-    if (!tokens.isHttpUrl(source.url)) problems.push(problem(field, `must be an http(s) URL, got ${JSON.stringify(source.url)}`));
+    if (!tokens.isHttpUrl(source.url))
+      problems.push(problem(field, `must be an http(s) URL, got ${JSON.stringify(source.url)}`));
   });
-  if (sources.length > 1) warnings.push(`spec.specification lists ${sources.length} documents: only the first is imported into APIM`);
+  if (sources.length > 1)
+    warnings.push(`spec.specification lists ${sources.length} documents: only the first is imported into APIM`);
   const apiType = spec.apiType ?? 'openapi';
-  if (apiType === 'openapi' && sources.length === 0) warnings.push('spec.specification is not set: the API is published without operations until a document is given');
+  if (apiType === 'openapi' && sources.length === 0)
+    warnings.push('spec.specification is not set: the API is published without operations until a document is given');
 };
 
 const counter = (field: string, value: unknown, problems: Problem[]): void => {
   const id = str(value);
   if (id !== undefined && id.toUpperCase() !== 'IP' && !tokens.isPlainHeaderName(id)) {
-    problems.push(problem(field, `must be "IP" or an HTTP header name (letters, digits, "-", "_", "."), got ${JSON.stringify(id)}`));
+    problems.push(
+      problem(field, `must be "IP" or an HTTP header name (letters, digits, "-", "_", "."), got ${JSON.stringify(id)}`),
+    );
   }
 };
 
@@ -116,7 +144,9 @@ const rateLimitAndQuota: Rule = ({ spec }, problems, warnings) => {
     }
     // The mutating webhook fills the CRD default `enabled: false`, so "not set" and "false" read the same here.
     if (rl.enabled !== true && rl.period === undefined && rl.limit !== undefined) {
-      warnings.push('spec.rateLimit has a limit but enabled is not true, so no rate limit is applied (the default is false): set enabled: true to apply it');
+      warnings.push(
+        'spec.rateLimit has a limit but enabled is not true, so no rate limit is applied (the default is false): set enabled: true to apply it',
+      );
     }
   }
   if (isObj(spec.quota)) {
@@ -128,7 +158,12 @@ const rateLimitAndQuota: Rule = ({ spec }, problems, warnings) => {
 const apiKey: Rule = ({ spec }, problems) => {
   const location = isObj(spec.apiKeyVerification) ? str(spec.apiKeyVerification.location) : undefined;
   if (location !== undefined && !['header', 'query'].includes(location) && !tokens.isPlainHeaderName(location)) {
-    problems.push(problem('spec.apiKeyVerification.location', `must be "header", "query" or the name of the header that carries the key, got ${JSON.stringify(location)}`));
+    problems.push(
+      problem(
+        'spec.apiKeyVerification.location',
+        `must be "header", "query" or the name of the header that carries the key, got ${JSON.stringify(location)}`,
+      ),
+    );
   }
 };
 

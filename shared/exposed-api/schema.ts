@@ -19,21 +19,33 @@ export const API_TYPES = ['openapi', 'prometheus', 'openmetrics', 'mcp'] as cons
 export const SEGMENTS = ['coreFunction', 'managementFunction', 'securityFunction'] as const;
 export const RATE_INTERVALS = ['ps', 'pm'] as const;
 
-const quoted = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(', ').replace(/, ([^,]*)$/, ' or $1');
+const quoted = (values: readonly string[]): string =>
+  values
+    .map((v) => `"${v}"`)
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' or $1');
 
-const PositiveWhole = Type.Union(
-  [Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,9}$' })],
-  { 'x-message': 'must be a positive whole number' },
-);
+const PositiveWhole = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,9}$' })], {
+  'x-message': 'must be a positive whole number',
+});
 const Flag = Type.Boolean({ 'x-message': 'must be true or false' });
 const Text = Type.String({ minLength: 1, 'x-message': 'must be a non-empty string' });
 const Csv = Type.String({ 'x-message': 'must be a comma-separated string' });
 const StringList = Type.Array(Type.String(), { 'x-message': 'must be a list of strings' });
-const CsvOrList = Type.Union([Csv, StringList], { 'x-message': 'must be a comma-separated string or a list of strings' });
-const Seconds = Type.Integer({ minimum: 0, maximum: 2147483647, 'x-message': 'must be a whole number of seconds, 0 or more' });
+const CsvOrList = Type.Union([Csv, StringList], {
+  'x-message': 'must be a comma-separated string or a list of strings',
+});
+const Seconds = Type.Integer({
+  minimum: 0,
+  maximum: 2147483647,
+  'x-message': 'must be a whole number of seconds, 0 or more',
+});
 
 const SpecUrl = Type.Object(
-  { url: Type.String({ minLength: 1, 'x-message': 'must be the URL of an OpenAPI document' }), version: Type.Optional(Type.String()) },
+  {
+    url: Type.String({ minLength: 1, 'x-message': 'must be the URL of an OpenAPI document' }),
+    version: Type.Optional(Type.String()),
+  },
   { additionalProperties: true, 'x-message': 'must be an object with a url' },
 );
 
@@ -52,11 +64,18 @@ export const RateLimit = Type.Object(
     enabled: Type.Optional(Flag),
     identifier: Type.Optional(Text),
     limit: Type.Optional(PositiveWhole),
-    interval: Type.Optional(Type.String({ enum: [...RATE_INTERVALS], 'x-message': `must be ${quoted(RATE_INTERVALS)}` })),
+    interval: Type.Optional(
+      Type.String({ enum: [...RATE_INTERVALS], 'x-message': `must be ${quoted(RATE_INTERVALS)}` }),
+    ),
     /** The seed form: renewal period in seconds (APIM allows at most 300). */
-    period: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 300 }), Type.String({ pattern: '^([1-9][0-9]?|[12][0-9]{2}|300)$' })], {
-      'x-message': 'must be a whole number of seconds from 1 to 300 (the longest rate-limit period APIM allows)',
-    })),
+    period: Type.Optional(
+      Type.Union(
+        [Type.Integer({ minimum: 1, maximum: 300 }), Type.String({ pattern: '^([1-9][0-9]?|[12][0-9]{2}|300)$' })],
+        {
+          'x-message': 'must be a whole number of seconds from 1 to 300 (the longest rate-limit period APIM allows)',
+        },
+      ),
+    ),
   },
   { additionalProperties: true, 'x-message': 'must be an object' },
 );
@@ -115,7 +134,9 @@ export const ExposedApiSpec = Type.Object(
     specification: Type.Optional(Specification),
     implementation: Type.Optional(Type.String({ 'x-message': 'must be the name of a Service' })),
     path: Type.Optional(Type.String({ 'x-message': 'must be a string starting with "/"' })),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, 'x-message': 'must be an integer from 1 to 65535' })),
+    port: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, 'x-message': 'must be an integer from 1 to 65535' }),
+    ),
     developerUI: Type.Optional(Type.String({ 'x-message': 'must be a path starting with "/" or an https URL' })),
     template: Type.Optional(Type.String({ 'x-message': 'must be the id of an APIM policy fragment' })),
     apiKeyVerification: Type.Optional(ApiKeyVerification),
@@ -124,7 +145,9 @@ export const ExposedApiSpec = Type.Object(
     OASValidation: Type.Optional(OasValidation),
     CORS: Type.Optional(Cors),
     required: Type.Optional(Flag),
-    resources: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { 'x-message': 'must be a list of objects' })),
+    resources: Type.Optional(
+      Type.Array(Type.Object({}, { additionalProperties: true }), { 'x-message': 'must be a list of objects' }),
+    ),
   },
   { additionalProperties: true, 'x-message': 'must be an object' },
 );

@@ -7,7 +7,9 @@ export type SpecSource =
 
 /** A string is a URL when it is one line that starts with a scheme; anything else is an inline document. */
 function fromString(text: string): SpecSource {
-  return /^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(text.trim()) ? { kind: 'url', url: text.trim() } : { kind: 'inline', text };
+  return /^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(text.trim())
+    ? { kind: 'url', url: text.trim() }
+    : { kind: 'inline', text };
 }
 
 /**

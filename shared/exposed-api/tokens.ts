@@ -47,11 +47,13 @@ export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'must start with "/"';
   if (path.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters (the APIM limit)`;
   const segments = path.replace(/\/$/, '').split('/').slice(1);
-  if (segments.length === 0 || segments[0] === '') return 'must not be the root path "/": give the API a path of its own, e.g. "/my-component/my-api/v1"';
+  if (segments.length === 0 || segments[0] === '')
+    return 'must not be the root path "/": give the API a path of its own, e.g. "/my-component/my-api/v1"';
   for (const segment of segments) {
     if (segment === '') return 'must not contain "//"';
     if (segment === '.' || segment === '..') return 'must not contain "." or ".." segments';
-    if (!PATH_SEGMENT.test(segment)) return `may contain only letters, digits, "-", ".", "_", "~" and "/", got segment ${JSON.stringify(segment)}`;
+    if (!PATH_SEGMENT.test(segment))
+      return `may contain only letters, digits, "-", ".", "_", "~" and "/", got segment ${JSON.stringify(segment)}`;
   }
   return undefined;
 }

@@ -15,7 +15,8 @@ export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>
     });
     return kubeConfig;
   }
-  if (env.KUBERNETES_SERVICE_HOST) return inClusterConfig(kubeConfig, env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT ?? '443');
+  if (env.KUBERNETES_SERVICE_HOST)
+    return inClusterConfig(kubeConfig, env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT ?? '443');
   return undefined;
 }
 

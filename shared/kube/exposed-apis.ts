@@ -1,4 +1,10 @@
-import { ApisApi, CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ApisApi,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { describeError } from './errors.ts';
 import type { InformerTarget } from './informer.ts';
 
@@ -24,7 +30,12 @@ export async function exposedApiTarget(kubeConfig: KubeConfig): Promise<Informer
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   return {
     path: `/apis/${GROUP}/${version}/${PLURAL}`,
-    list: async () => (await api.listClusterCustomObject({ group: GROUP, version, plural: PLURAL })) as KubernetesListObject<KubernetesObject>,
+    list: async () =>
+      (await api.listClusterCustomObject({
+        group: GROUP,
+        version,
+        plural: PLURAL,
+      })) as KubernetesListObject<KubernetesObject>,
     ...(note ? { note: `${note}; watching ${version}` } : {}),
   };
 }

@@ -5,7 +5,13 @@
  * exponential, capped delay. Used by the webhook's path cache and the
  * reconciler's watcher alike.
  */
-import { KubeConfig, ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  KubeConfig,
+  ListWatch,
+  Watch,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { describeError } from './errors.ts';
 
@@ -66,8 +72,10 @@ class StoppableWatch extends Watch {
     this.#signal = signal;
   }
   override async watch(
-    path: string, query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void,
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: any, watchObj?: any) => void,
+    done: (err: any) => void,
   ): Promise<AbortController> {
     if (this.#signal.aborted) return new AbortController();
     const controller = await super.watch(path, query, callback, done);
@@ -90,7 +98,13 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function startListWatch(kubeConfig: KubeConfig, target: InformerTarget, handlers: InformerHandlers, signal: AbortSignal, onError: (error: unknown) => void): ListWatch<KubernetesObject> {
+function startListWatch(
+  kubeConfig: KubeConfig,
+  target: InformerTarget,
+  handlers: InformerHandlers,
+  signal: AbortSignal,
+  onError: (error: unknown) => void,
+): ListWatch<KubernetesObject> {
   const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
     const result = await target.list();
     // Stopped while listing: fail the list so the informer does not go on to watch.
@@ -98,12 +112,24 @@ function startListWatch(kubeConfig: KubeConfig, target: InformerTarget, handlers
     handlers.onList?.(result.items);
     return result;
   };
-  const informer = new ListWatch(target.path, new StoppableWatch(kubeConfig, signal), list, false, target.labelSelector, undefined, { delayFn: (ms) => abortableDelay(ms, signal) });
+  const informer = new ListWatch(
+    target.path,
+    new StoppableWatch(kubeConfig, signal),
+    list,
+    false,
+    target.labelSelector,
+    undefined,
+    { delayFn: (ms) => abortableDelay(ms, signal) },
+  );
   if (handlers.onAdd) informer.on('add', handlers.onAdd);
   if (handlers.onUpdate) informer.on('update', handlers.onUpdate);
   if (handlers.onDelete) informer.on('delete', handlers.onDelete);
-  informer.on('error', (error) => { if (!signal.aborted) onError(error); });
-  informer.start().catch((error: unknown) => { if (!signal.aborted) onError(error); });
+  informer.on('error', (error) => {
+    if (!signal.aborted) onError(error);
+  });
+  informer.start().catch((error: unknown) => {
+    if (!signal.aborted) onError(error);
+  });
   return informer;
 }
 
@@ -135,7 +161,10 @@ export function startInformer(options: InformerOptions): Informer {
     const message = describeError(error);
     log.warn({ error: message, retryInMs: delay }, `Watch of ${what} failed; restarting it`);
     setState({ enabled: true, synced: state.synced, reason: `watch failed (${message}); restarting in ${delay} ms` });
-    retry = setTimeout(() => { retry = undefined; void run(); }, delay);
+    retry = setTimeout(() => {
+      retry = undefined;
+      void run();
+    }, delay);
   };
 
   const run = async () => {
@@ -153,7 +182,9 @@ export function startInformer(options: InformerOptions): Informer {
         setState({ enabled: true, synced: true });
       },
     };
-    current.informer = startListWatch(kubeConfig, target, handlers, controller.signal, (error) => fail(controller, current?.informer, error));
+    current.informer = startListWatch(kubeConfig, target, handlers, controller.signal, (error) =>
+      fail(controller, current?.informer, error),
+    );
   };
 
   void run();

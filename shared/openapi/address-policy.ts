@@ -37,8 +37,13 @@ const ALWAYS_BLOCKED_V6: ReadonlyArray<[string, number]> = [
   ['::', 128], // unspecified, the IPv6 0.0.0.0
 ];
 const METADATA_NAMES = new Set([
-  'metadata', 'metadata.google.internal', 'metadata.goog', 'metadata.azure.com', 'metadata.azure.internal',
-  'instance-data', 'instance-data.ec2.internal',
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata.azure.com',
+  'metadata.azure.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
 ]);
 
 const alwaysBlocked = buildBlockList(ALWAYS_BLOCKED_V4, ALWAYS_BLOCKED_V6);
@@ -63,7 +68,11 @@ export function createDestinationPolicy(rules: DestinationRules): DestinationPol
     if (matchesName(deny.names, name) || forms.some(([ip, family]) => deny.addresses.check(ip, family))) {
       return blocked(`${name === address ? address : `${name} (${address})`} is in the deny list`);
     }
-    if (rules.allow.length === 0 || matchesName(allow.names, name) || forms.some(([ip, family]) => allow.addresses.check(ip, family))) {
+    if (
+      rules.allow.length === 0 ||
+      matchesName(allow.names, name) ||
+      forms.some(([ip, family]) => allow.addresses.check(ip, family))
+    ) {
       return { allowed: true };
     }
     return blocked(`${name === address ? address : `${name} (${address})`} is not in the allow list`);
@@ -74,7 +83,8 @@ export function createDestinationPolicy(rules: DestinationRules): DestinationPol
     if (METADATA_NAMES.has(name)) return blocked(`${name} is a cloud metadata host, which is never fetched from`);
     if (matchesName(deny.names, name)) return blocked(`${name} is in the deny list`);
     // Only address rules could still admit a name the allow list does not name.
-    if (rules.allow.length > 0 && !allow.hasAddresses && !matchesName(allow.names, name)) return blocked(`${name} is not in the allow list`);
+    if (rules.allow.length > 0 && !allow.hasAddresses && !matchesName(allow.names, name))
+      return blocked(`${name} is not in the allow list`);
     return { allowed: true };
   };
   return { checkHost, checkAddress };
@@ -82,7 +92,10 @@ export function createDestinationPolicy(rules: DestinationRules): DestinationPol
 
 /** Lower case, no IPv6 brackets, no trailing root dot. */
 export function normaliseHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function compileRules(entries: readonly string[], list: string): CompiledRules {
@@ -95,14 +108,21 @@ function compileRules(entries: readonly string[], list: string): CompiledRules {
     if (family !== 0) {
       const bits = family === 4 ? 32 : 128;
       const prefix = prefixText === undefined ? bits : Number(prefixText);
-      if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+      if (
+        !Number.isInteger(prefix) ||
+        prefix < 0 ||
+        prefix > bits ||
+        (prefixText !== undefined && !/^\d+$/.test(prefixText))
+      ) {
         throw new Error(`${list} rule ${JSON.stringify(raw)} has an invalid prefix length`);
       }
       addresses.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
     } else if (/^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.?$/.test(entry)) {
       names.push(entry.replace(/\.$/, ''));
     } else {
-      throw new Error(`${list} rule ${JSON.stringify(raw)} is neither a CIDR, an address, a host name nor a *.domain pattern`);
+      throw new Error(
+        `${list} rule ${JSON.stringify(raw)} is neither a CIDR, an address, a host name nor a *.domain pattern`,
+      );
     }
   }
   return { addresses, names, hasAddresses: names.length < entries.length };
@@ -131,7 +151,8 @@ export function addressForms(address: string): Array<[string, Family]> {
   if (zeroes(0, 5) && groups[5] === 0xffff) embedded = [groups[6]!, groups[7]!];
   else if (groups[0] === 0x64 && groups[1] === 0xff9b && zeroes(2, 6)) embedded = [groups[6]!, groups[7]!];
   else if (groups[0] === 0x2002) embedded = [groups[1]!, groups[2]!];
-  if (embedded) forms.push([`${embedded[0] >> 8}.${embedded[0] & 0xff}.${embedded[1] >> 8}.${embedded[1] & 0xff}`, 'ipv4']);
+  if (embedded)
+    forms.push([`${embedded[0] >> 8}.${embedded[0] & 0xff}.${embedded[1] >> 8}.${embedded[1] & 0xff}`, 'ipv4']);
   return forms;
 }
 

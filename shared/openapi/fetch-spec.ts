@@ -6,7 +6,15 @@ import { truncate } from './problems.ts';
 
 export type { Freshness, Validators };
 
-export type FetchOutcome = 'ok' | 'not-modified' | 'timeout' | 'too-large' | 'blocked' | 'http-error' | 'network-error' | 'invalid-url';
+export type FetchOutcome =
+  | 'ok'
+  | 'not-modified'
+  | 'timeout'
+  | 'too-large'
+  | 'blocked'
+  | 'http-error'
+  | 'network-error'
+  | 'invalid-url';
 
 export interface FetchOk extends Freshness {
   outcome: 'ok';
@@ -46,7 +54,8 @@ export interface SpecFetcher {
 
 const EXCERPT_BYTES = 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const ACCEPT = 'application/json, application/yaml;q=0.9, application/x-yaml;q=0.9, text/yaml;q=0.9, text/plain;q=0.5, */*;q=0.1';
+const ACCEPT =
+  'application/json, application/yaml;q=0.9, application/x-yaml;q=0.9, text/yaml;q=0.9, text/plain;q=0.5, */*;q=0.1';
 
 export function createSpecFetcher(options: SpecFetcherOptions): SpecFetcher {
   const policy = createDestinationPolicy({ allow: options.allow, deny: options.deny });
@@ -58,20 +67,34 @@ export function createSpecFetcher(options: SpecFetcherOptions): SpecFetcher {
 }
 
 /** One deadline covers every hop: connects, headers and bodies. */
-async function fetchSpec(agent: Agent, policy: DestinationPolicy, options: SpecFetcherOptions, url: string, conditional?: Validators): Promise<FetchResult> {
+async function fetchSpec(
+  agent: Agent,
+  policy: DestinationPolicy,
+  options: SpecFetcherOptions,
+  url: string,
+  conditional?: Validators,
+): Promise<FetchResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timed out')), options.timeoutMs);
   try {
     return await followRedirects(agent, policy, options, url, requestHeaders(conditional), controller.signal);
   } catch (error) {
-    if (controller.signal.aborted) return failure('timeout', `fetching ${describeUrl(url)} took longer than ${options.timeoutMs} ms`, true);
+    if (controller.signal.aborted)
+      return failure('timeout', `fetching ${describeUrl(url)} took longer than ${options.timeoutMs} ms`, true);
     return classifyError(error, url);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function followRedirects(agent: Agent, policy: DestinationPolicy, options: SpecFetcherOptions, startUrl: string, headers: Record<string, string>, signal: AbortSignal): Promise<FetchResult> {
+async function followRedirects(
+  agent: Agent,
+  policy: DestinationPolicy,
+  options: SpecFetcherOptions,
+  startUrl: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<FetchResult> {
   let current = startUrl;
   for (let redirects = 0; ; redirects += 1) {
     const target = checkUrl(policy, current);
@@ -80,12 +103,29 @@ async function followRedirects(agent: Agent, policy: DestinationPolicy, options:
     if (!REDIRECTS.has(response.statusCode)) return readResponse(response, options, target);
     await response.body.dump();
     const location = header(response.headers, 'location');
-    if (!location) return failure('http-error', `${describeUrl(target.href)} answered ${response.statusCode} without a Location`, false, response.statusCode);
+    if (!location)
+      return failure(
+        'http-error',
+        `${describeUrl(target.href)} answered ${response.statusCode} without a Location`,
+        false,
+        response.statusCode,
+      );
     if (redirects >= options.maxRedirects) {
-      return failure('http-error', `${describeUrl(startUrl)} redirected more than ${options.maxRedirects} times`, false, response.statusCode);
+      return failure(
+        'http-error',
+        `${describeUrl(startUrl)} redirected more than ${options.maxRedirects} times`,
+        false,
+        response.statusCode,
+      );
     }
     const next = URL.parse(location, target);
-    if (!next) return failure('invalid-url', `${describeUrl(target.href)} redirected to something that is not a URL`, false, response.statusCode);
+    if (!next)
+      return failure(
+        'invalid-url',
+        `${describeUrl(target.href)} redirected to something that is not a URL`,
+        false,
+        response.statusCode,
+      );
     current = next.href;
   }
 }
@@ -98,14 +138,24 @@ function checkUrl(policy: DestinationPolicy, text: string): URL | FetchFailed {
   } catch {
     return failure('invalid-url', `${JSON.stringify(truncate(text, 100))} is not a URL`, false);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return failure('invalid-url', `${url.protocol} URLs are not fetched, only http: and https:`, false);
-  if (url.username || url.password) return failure('invalid-url', 'URLs with credentials are refused: publish the specification where it can be read without them', false);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return failure('invalid-url', `${url.protocol} URLs are not fetched, only http: and https:`, false);
+  if (url.username || url.password)
+    return failure(
+      'invalid-url',
+      'URLs with credentials are refused: publish the specification where it can be read without them',
+      false,
+    );
   const verdict = policy.checkHost(url.hostname);
   if (!verdict.allowed) return failure('blocked', `${describeUrl(url.href)} is not fetched: ${verdict.reason}`, false);
   return url;
 }
 
-async function readResponse(response: Dispatcher.ResponseData, options: SpecFetcherOptions, url: URL): Promise<FetchResult> {
+async function readResponse(
+  response: Dispatcher.ResponseData,
+  options: SpecFetcherOptions,
+  url: URL,
+): Promise<FetchResult> {
   const { statusCode, headers } = response;
   if (statusCode === 304) {
     await response.body.dump();
@@ -114,7 +164,12 @@ async function readResponse(response: Dispatcher.ResponseData, options: SpecFetc
   if (statusCode < 200 || statusCode > 299) {
     const excerpt = await readExcerpt(response);
     const transient = statusCode >= 500 || statusCode === 408 || statusCode === 429;
-    return failure('http-error', `${describeUrl(url.href)} answered ${statusCode}${excerpt ? `: ${excerpt}` : ''}`, transient, statusCode);
+    return failure(
+      'http-error',
+      `${describeUrl(url.href)} answered ${statusCode}${excerpt ? `: ${excerpt}` : ''}`,
+      transient,
+      statusCode,
+    );
   }
   const declared = Number(header(headers, 'content-length'));
   if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -152,7 +207,8 @@ async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
 
 function classifyError(error: unknown, url: string): FetchFailed {
   for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if ((cause as { code?: unknown }).code === BLOCKED_CODE) return failure('blocked', `${describeUrl(url)} is not fetched: ${cause.message}`, false);
+    if ((cause as { code?: unknown }).code === BLOCKED_CODE)
+      return failure('blocked', `${describeUrl(url)} is not fetched: ${cause.message}`, false);
   }
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -163,7 +219,11 @@ function classifyError(error: unknown, url: string): FetchFailed {
 }
 
 function tooLarge(url: URL, maxBytes: number, why: string): FetchFailed {
-  return failure('too-large', `${describeUrl(url.href)} is larger than ${maxBytes} bytes (${why}), the limit of an inline API Management import`, false);
+  return failure(
+    'too-large',
+    `${describeUrl(url.href)} is larger than ${maxBytes} bytes (${why}), the limit of an inline API Management import`,
+    false,
+  );
 }
 
 /** Without query or fragment: signed URLs (SAS tokens) carry secrets there. */

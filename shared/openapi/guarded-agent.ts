@@ -17,7 +17,10 @@ export class DestinationBlockedError extends Error {
 }
 
 /** `dns.lookup` with `all: true`; tests pass a fake to map names to chosen addresses. */
-export type ResolveAll = (hostname: string, callback: (error: Error | null, addresses: LookupAddress[]) => void) => void;
+export type ResolveAll = (
+  hostname: string,
+  callback: (error: Error | null, addresses: LookupAddress[]) => void,
+) => void;
 
 export const systemResolveAll: ResolveAll = (hostname, callback) => {
   dnsLookup(hostname, { all: true }, (error, addresses) => callback(error, addresses ?? []));
@@ -60,13 +63,19 @@ export function guardedLookup(policy: DestinationPolicy, resolveAll: ResolveAll)
         return;
       }
       const verdicts = addresses.map((entry) => ({ entry, verdict: policy.checkAddress(hostname, entry.address) }));
-      const allowed = verdicts.filter(({ verdict }) => verdict.allowed).map(({ entry }) => entry)
-        .filter((entry) => lookupOptions.family === undefined || lookupOptions.family === 0 || entry.family === lookupOptions.family);
+      const allowed = verdicts
+        .filter(({ verdict }) => verdict.allowed)
+        .map(({ entry }) => entry)
+        .filter(
+          (entry) =>
+            lookupOptions.family === undefined || lookupOptions.family === 0 || entry.family === lookupOptions.family,
+        );
       if (allowed.length === 0) {
         const refusal = verdicts.find(({ verdict }) => !verdict.allowed)?.verdict;
-        const failure = refusal && !refusal.allowed
-          ? new DestinationBlockedError(refusal.reason)
-          : Object.assign(new Error(`${hostname} has no address of the requested family`), { code: 'ENOTFOUND' });
+        const failure =
+          refusal && !refusal.allowed
+            ? new DestinationBlockedError(refusal.reason)
+            : Object.assign(new Error(`${hostname} has no address of the requested family`), { code: 'ENOTFOUND' });
         callback(failure, '', 0);
         return;
       }

@@ -24,9 +24,14 @@ export function validatorsOf(headers: IncomingHttpHeaders): Validators {
 }
 
 export function freshnessOf(headers: IncomingHttpHeaders): Freshness {
-  const directives = (header(headers, 'cache-control') ?? '').toLowerCase().split(',').map((part) => part.trim());
+  const directives = (header(headers, 'cache-control') ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((part) => part.trim());
   const freshness: Freshness = { noStore: directives.includes('no-store') };
-  const maxAge = directives.map((directive) => /^max-age="?(\d+)"?$/.exec(directive)?.[1]).find((value) => value !== undefined);
+  const maxAge = directives
+    .map((directive) => /^max-age="?(\d+)"?$/.exec(directive)?.[1])
+    .find((value) => value !== undefined);
   if (maxAge !== undefined) freshness.maxAgeSeconds = Number(maxAge);
   if (directives.includes('no-cache')) freshness.maxAgeSeconds = 0;
   return freshness;

@@ -7,7 +7,8 @@ export class LruCache<K, V> {
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`an LRU cache needs at least one entry, not ${maxEntries}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new Error(`an LRU cache needs at least one entry, not ${maxEntries}`);
     this.#maxEntries = maxEntries;
   }
 

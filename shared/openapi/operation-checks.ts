@@ -52,7 +52,8 @@ function pathParameterProblems({ path, method, operation, pathItem }: Operation)
     if (!declared.has(name)) problems.push(`${where}: path parameter {${name}} is not declared in parameters`);
   }
   for (const name of declared) {
-    if (!placeholders.includes(name)) problems.push(`${where}: parameter "${name}" is "in: path" but the path has no {${name}}`);
+    if (!placeholders.includes(name))
+      problems.push(`${where}: parameter "${name}" is "in: path" but the path has no {${name}}`);
   }
   return problems;
 }
@@ -60,7 +61,8 @@ function pathParameterProblems({ path, method, operation, pathItem }: Operation)
 /** Operation-level parameters override path-level ones with the same name and location. */
 function pathParameters(pathItem: Record<string, unknown>, operation: Record<string, unknown>): string[] {
   const all = [...asArray(pathItem.parameters), ...asArray(operation.parameters)];
-  return all.filter((parameter) => isPlainObject(parameter) && parameter.in === 'path' && typeof parameter.name === 'string')
+  return all
+    .filter((parameter) => isPlainObject(parameter) && parameter.in === 'path' && typeof parameter.name === 'string')
     .map((parameter) => (parameter as { name: string }).name);
 }
 

@@ -43,11 +43,21 @@ export function parseDocument(text: string): ParsedDocument | ParseFailed {
   if (shapeProblem) return failed(shapeProblem);
   const version = recogniseVersion(value);
   if (!version.ok) return version;
-  return { ok: true, document: value, kind: version.kind, openapiVersion: version.openapiVersion, syntax, ...importFormat(version.kind, syntax) };
+  return {
+    ok: true,
+    document: value,
+    kind: version.kind,
+    openapiVersion: version.openapiVersion,
+    syntax,
+    ...importFormat(version.kind, syntax),
+  };
 }
 
 /** The inline import format APIM needs for a document of this kind written in this syntax. */
-export function importFormat(kind: OpenApiKind, syntax: SourceSyntax): { format: ImportFormat; needsJsonConversion: boolean } {
+export function importFormat(
+  kind: OpenApiKind,
+  syntax: SourceSyntax,
+): { format: ImportFormat; needsJsonConversion: boolean } {
   if (kind === 'swagger2') return { format: 'swagger-json', needsJsonConversion: syntax === 'yaml' };
   return { format: syntax === 'json' ? 'openapi+json' : 'openapi', needsJsonConversion: false };
 }
@@ -64,7 +74,11 @@ function parseText(source: string): Parsed {
     }
   }
   try {
-    return { ok: true, value: parseYaml(source, { maxAliasCount: YAML_MAX_ALIAS_COUNT, prettyErrors: true }), syntax: 'yaml' };
+    return {
+      ok: true,
+      value: parseYaml(source, { maxAliasCount: YAML_MAX_ALIAS_COUNT, prettyErrors: true }),
+      syntax: 'yaml',
+    };
   } catch (error) {
     return failed(`the specification is neither valid JSON nor valid YAML: ${yamlMessage(error)}`);
   }
@@ -85,13 +99,17 @@ function recogniseVersion(document: Record<string, unknown>): Version {
   const { swagger, openapi } = document;
   if (swagger !== undefined) {
     if (swagger === '2.0') return { ok: true, kind: 'swagger2', openapiVersion: '2.0' };
-    if (typeof swagger === 'number') return failed('swagger: the version must be the string "2.0", not a number (quote it)');
+    if (typeof swagger === 'number')
+      return failed('swagger: the version must be the string "2.0", not a number (quote it)');
     return failed(`swagger: version ${JSON.stringify(swagger)} is not supported, only "2.0" is`);
   }
   if (openapi !== undefined) {
-    if (typeof openapi === 'number') return failed('openapi: the version must be a string such as "3.0.3", not a number (quote it)');
-    if (typeof openapi === 'string' && /^3\.0\.\d+$/.test(openapi)) return { ok: true, kind: 'openapi3.0', openapiVersion: openapi };
-    if (typeof openapi === 'string' && /^3\.1\.\d+$/.test(openapi)) return { ok: true, kind: 'openapi3.1', openapiVersion: openapi };
+    if (typeof openapi === 'number')
+      return failed('openapi: the version must be a string such as "3.0.3", not a number (quote it)');
+    if (typeof openapi === 'string' && /^3\.0\.\d+$/.test(openapi))
+      return { ok: true, kind: 'openapi3.0', openapiVersion: openapi };
+    if (typeof openapi === 'string' && /^3\.1\.\d+$/.test(openapi))
+      return { ok: true, kind: 'openapi3.1', openapiVersion: openapi };
     return failed(`openapi: version ${JSON.stringify(openapi).slice(0, 40)} is not supported (3.0.x and 3.1.x are)`);
   }
   return failed(`the specification ${NOT_OPENAPI}`);
@@ -112,7 +130,9 @@ export const MAX_NESTING_DEPTH = 500;
 function checkShape(root: object): string | undefined {
   const done = new Set<object>();
   const onPath = new Set<object>([root]);
-  const stack: Array<{ node: object; children: Iterator<unknown> }> = [{ node: root, children: Object.values(root)[Symbol.iterator]() }];
+  const stack: Array<{ node: object; children: Iterator<unknown> }> = [
+    { node: root, children: Object.values(root)[Symbol.iterator]() },
+  ];
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     const next = top.children.next();
@@ -125,7 +145,8 @@ function checkShape(root: object): string | undefined {
     const child = next.value;
     if (typeof child !== 'object' || child === null || done.has(child)) continue;
     if (onPath.has(child)) return 'the specification contains a recursive YAML alias';
-    if (stack.length >= MAX_NESTING_DEPTH) return `the specification is nested more than ${MAX_NESTING_DEPTH} levels deep`;
+    if (stack.length >= MAX_NESTING_DEPTH)
+      return `the specification is nested more than ${MAX_NESTING_DEPTH} levels deep`;
     onPath.add(child);
     stack.push({ node: child, children: Object.values(child)[Symbol.iterator]() });
   }

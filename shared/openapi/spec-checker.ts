@@ -75,8 +75,12 @@ export function warmUpSpecValidation(): void {
 export function createSpecChecker(options: SpecCheckerOptions): SpecChecker {
   checkOptions(options);
   const fetcher = createSpecFetcher({
-    timeoutMs: options.fetchTimeoutMs, maxBytes: options.maxBytes, maxRedirects: options.maxRedirects,
-    allow: options.allow, deny: options.deny, resolveAll: options.resolveAll,
+    timeoutMs: options.fetchTimeoutMs,
+    maxBytes: options.maxBytes,
+    maxRedirects: options.maxRedirects,
+    allow: options.allow,
+    deny: options.deny,
+    resolveAll: options.resolveAll,
   });
   // Promises, so that identical documents admitted at once are validated once.
   const byText = new LruCache<string, Promise<SpecCheckResult>>(options.cacheEntries);
@@ -89,13 +93,22 @@ export function createSpecChecker(options: SpecCheckerOptions): SpecChecker {
     return { result: await pending, cached: false };
   };
   const urls = createUrlChecker({
-    fetcher, checkText: async (text) => (await validateText(text)).result, cacheEntries: options.cacheEntries,
-    freshForMs: options.freshForMs, now: options.now ?? Date.now, log: options.log, onFetch: options.onFetch,
+    fetcher,
+    checkText: async (text) => (await validateText(text)).result,
+    cacheEntries: options.cacheEntries,
+    freshForMs: options.freshForMs,
+    now: options.now ?? Date.now,
+    log: options.log,
+    onFetch: options.onFetch,
   });
   return {
     checkInline: async (text) => {
       if (Buffer.byteLength(text) > options.maxBytes) {
-        return { ok: false, message: `the specification is larger than ${options.maxBytes} bytes, the limit of an inline API Management import`, transient: false };
+        return {
+          ok: false,
+          message: `the specification is larger than ${options.maxBytes} bytes, the limit of an inline API Management import`,
+          transient: false,
+        };
       }
       const { result, cached } = await validateText(text);
       return result.ok ? { ...result, cached } : result;
@@ -119,9 +132,11 @@ async function checkText(text: string): Promise<SpecCheckResult> {
 
 function checkOptions(options: SpecCheckerOptions): void {
   for (const name of ['fetchTimeoutMs', 'maxBytes', 'cacheEntries'] as const) {
-    if (!Number.isFinite(options[name]) || options[name] <= 0) throw new Error(`spec checker option ${name} must be a positive number, not ${options[name]}`);
+    if (!Number.isFinite(options[name]) || options[name] <= 0)
+      throw new Error(`spec checker option ${name} must be a positive number, not ${options[name]}`);
   }
   for (const name of ['maxRedirects', 'freshForMs'] as const) {
-    if (!Number.isFinite(options[name]) || options[name] < 0) throw new Error(`spec checker option ${name} must be zero or more, not ${options[name]}`);
+    if (!Number.isFinite(options[name]) || options[name] < 0)
+      throw new Error(`spec checker option ${name} must be zero or more, not ${options[name]}`);
   }
 }

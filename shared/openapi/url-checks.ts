@@ -30,7 +30,10 @@ interface UrlEntry {
   confirmedAt: number;
 }
 
-export function createUrlChecker(deps: UrlCheckDeps): { checkUrl(url: string): Promise<SpecCheckResult>; clear(): void } {
+export function createUrlChecker(deps: UrlCheckDeps): {
+  checkUrl(url: string): Promise<SpecCheckResult>;
+  clear(): void;
+} {
   const entries = new LruCache<string, UrlEntry>(deps.cacheEntries);
   const inFlight = new Map<string, Promise<SpecCheckResult>>();
 
@@ -43,16 +46,34 @@ export function createUrlChecker(deps: UrlCheckDeps): { checkUrl(url: string): P
 
   const store = async (url: string, fetched: FetchOk): Promise<SpecCheckResult> => {
     const checked = await deps.checkText(fetched.text);
-    const result: SpecCheckResult = checked.ok ? { ...checked, cached: false } : { ...checked, message: `the specification at ${describeUrl(url)}: ${checked.message}` };
+    const result: SpecCheckResult = checked.ok
+      ? { ...checked, cached: false }
+      : { ...checked, message: `the specification at ${describeUrl(url)}: ${checked.message}` };
     if (fetched.noStore) entries.delete(url);
-    else entries.set(url, { result, validators: fetched.validators, freshUntil: freshUntil(result, fetched.maxAgeSeconds), confirmedAt: deps.now() });
+    else
+      entries.set(url, {
+        result,
+        validators: fetched.validators,
+        freshUntil: freshUntil(result, fetched.maxAgeSeconds),
+        confirmedAt: deps.now(),
+      });
     return result;
   };
 
   const reuse = (url: string, fetched: FetchNotModified, stored: UrlEntry | undefined): SpecCheckResult => {
-    if (!stored) return { ok: false, message: `${describeUrl(url)} answered 304 Not Modified to an unconditional request`, transient: true };
+    if (!stored)
+      return {
+        ok: false,
+        message: `${describeUrl(url)} answered 304 Not Modified to an unconditional request`,
+        transient: true,
+      };
     const validators = { ...stored.validators, ...fetched.validators };
-    entries.set(url, { ...stored, validators, freshUntil: freshUntil(stored.result, fetched.maxAgeSeconds), confirmedAt: deps.now() });
+    entries.set(url, {
+      ...stored,
+      validators,
+      freshUntil: freshUntil(stored.result, fetched.maxAgeSeconds),
+      confirmedAt: deps.now(),
+    });
     return markCached(stored.result);
   };
 
@@ -60,11 +81,17 @@ export function createUrlChecker(deps: UrlCheckDeps): { checkUrl(url: string): P
     const started = performance.now();
     const fetched = await deps.fetcher.fetch(url, stored?.validators);
     deps.onFetch?.(fetched.outcome);
-    deps.log.debug({ url: describeUrl(url), outcome: fetched.outcome, ms: Math.round(performance.now() - started) }, 'Fetched OpenAPI specification');
+    deps.log.debug(
+      { url: describeUrl(url), outcome: fetched.outcome, ms: Math.round(performance.now() - started) },
+      'Fetched OpenAPI specification',
+    );
     if (fetched.outcome === 'ok') return store(url, fetched);
     if (fetched.outcome === 'not-modified') return reuse(url, fetched, stored);
     if (fetched.transient && stored) {
-      deps.log.warn({ url: describeUrl(url), outcome: fetched.outcome }, 'Reused the stored specification result after a failed revalidation');
+      deps.log.warn(
+        { url: describeUrl(url), outcome: fetched.outcome },
+        'Reused the stored specification result after a failed revalidation',
+      );
       return staleResult(stored.result, fetched.message, deps.now() - stored.confirmedAt);
     }
     // Transient failures are not cached; a definitive one also drops what the URL used to serve.

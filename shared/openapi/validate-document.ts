@@ -48,7 +48,9 @@ export async function validateDocument(parsed: ParsedDocument): Promise<Validati
     const early = [...structureProblems(parsed), ...refProblems(parsed.document)];
     if (early.length > 0) return failed(early);
     if (expandedSize(parsed.document, MAX_EXPANDED_NODES) >= MAX_EXPANDED_NODES) {
-      return failed([`(document root): its $refs expand to more than ${MAX_EXPANDED_NODES} nodes; such a document is refused to protect the webhook`]);
+      return failed([
+        `(document root): its $refs expand to more than ${MAX_EXPANDED_NODES} nodes; such a document is refused to protect the webhook`,
+      ]);
     }
     const dereferenced = await dereference(parsed.document);
     if (!dereferenced.ok) return dereferenced;
@@ -75,7 +77,8 @@ function structureProblems({ document, kind }: ParsedDocument): string[] {
   if (isPlainObject(info) && typeof info.version === 'number') {
     problems.push(`info.version: must be a string such as "${info.version}.0", not a number (quote it)`);
   }
-  if (kind === 'openapi3.0' && document.paths === undefined) problems.push("(document root): must have required property 'paths'");
+  if (kind === 'openapi3.0' && document.paths === undefined)
+    problems.push("(document root): must have required property 'paths'");
   if (kind === 'openapi3.1' && document.paths === undefined && document.webhooks === undefined) {
     problems.push("(document root): must have property 'paths' or 'webhooks'");
   }
@@ -109,9 +112,13 @@ function dereferenceProblem(error: unknown): string {
  * circular they are still `$ref` objects here, so such documents are fully
  * dereferenced again first, as `SwaggerParser.validate` does.
  */
-async function swagger2Problem(document: Record<string, unknown>, dereferenced: { api: object; circular: boolean }): Promise<string | undefined> {
+async function swagger2Problem(
+  document: Record<string, unknown>,
+  dereferenced: { api: object; circular: boolean },
+): Promise<string | undefined> {
   let api: object = dereferenced.api;
-  if (dereferenced.circular) api = await new SwaggerParser().dereference(structuredClone(document) as never, NO_EXTERNAL_RESOLUTION);
+  if (dereferenced.circular)
+    api = await new SwaggerParser().dereference(structuredClone(document) as never, NO_EXTERNAL_RESOLUTION);
   try {
     swagger2SpecCheck()(api);
     return undefined;
@@ -121,7 +128,10 @@ async function swagger2Problem(document: Record<string, unknown>, dereferenced: 
 }
 
 function versionWarnings({ kind, openapiVersion }: ParsedDocument): string[] {
-  if (kind === 'openapi3.1') return [`OpenAPI ${openapiVersion}: API Management imports OpenAPI 3.1 with limitations; check the imported operations`];
+  if (kind === 'openapi3.1')
+    return [
+      `OpenAPI ${openapiVersion}: API Management imports OpenAPI 3.1 with limitations; check the imported operations`,
+    ];
   if (kind === 'openapi3.0' && !/^3\.0\.[0-3]$/.test(openapiVersion)) {
     return [`OpenAPI ${openapiVersion}: API Management supports OpenAPI 3.0 up to 3.0.3`];
   }
@@ -131,7 +141,12 @@ function versionWarnings({ kind, openapiVersion }: ParsedDocument): string[] {
 function succeeded(parsed: ParsedDocument, operationCount: number, warnings: string[]): ValidationOk {
   const info = isPlainObject(parsed.document.info) ? parsed.document.info : {};
   const result: ValidationOk = {
-    ok: true, kind: parsed.kind, openapiVersion: parsed.openapiVersion, format: parsed.format, operationCount, warnings: warnings.map((warning) => truncate(warning)),
+    ok: true,
+    kind: parsed.kind,
+    openapiVersion: parsed.openapiVersion,
+    format: parsed.format,
+    operationCount,
+    warnings: warnings.map((warning) => truncate(warning)),
   };
   if (typeof info.title === 'string') result.title = truncate(info.title);
   if (typeof info.version === 'string') result.version = truncate(info.version);

@@ -16,7 +16,15 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { codeFor, faultHeaders, matches, takeFault, type Fault, type FaultOptions, type RequestMatcher } from './arm/faults.ts';
+import {
+  codeFor,
+  faultHeaders,
+  matches,
+  takeFault,
+  type Fault,
+  type FaultOptions,
+  type RequestMatcher,
+} from './arm/faults.ts';
 import { ArmFailure, headerValue, readBody, writeAnswer, type ArmAnswer, type ArmRequest } from './arm/http.ts';
 import { createLroRegistry, type LroSettings } from './arm/lro.ts';
 import { isLongRunning, route } from './arm/routes.ts';
@@ -29,7 +37,11 @@ export type { ApiSnapshot } from './arm/store.ts';
 
 export const API_VERSION = '2024-05-01';
 
-export interface ServiceRef { readonly subscriptionId: string; readonly resourceGroup: string; readonly name: string }
+export interface ServiceRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+}
 
 export interface ArmApimServerOptions {
   readonly cert: string | Buffer;
@@ -69,16 +81,22 @@ export interface ArmApimServer {
   /** A deep copy of a service's APIs and policies; default the first service. */
   state(service?: string): { apis: Record<string, ApiSnapshot>; policies: Record<string, string> };
   /** Adds a subscription with keys (or fresh random ones). */
-  addSubscription(sid: string, keys?: { primaryKey: string; secondaryKey: string }, service?: string): { primaryKey: string; secondaryKey: string };
+  addSubscription(
+    sid: string,
+    keys?: { primaryKey: string; secondaryKey: string },
+    service?: string,
+  ): { primaryKey: string; secondaryKey: string };
   close(): Promise<void>;
 }
 
-const SERVICE_PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ApiManagement\/service\/([^/]+)(?:\/(.*))?$/i;
+const SERVICE_PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ApiManagement\/service\/([^/]+)(?:\/(.*))?$/i;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startArmApimServer(options: ArmApimServerOptions): Promise<ArmApimServer> {
   const services = new Map<string, ServiceState>();
-  for (const s of options.services) services.set(s.name.toLowerCase(), createServiceState(s.subscriptionId, s.resourceGroup, s.name));
+  for (const s of options.services)
+    services.set(s.name.toLowerCase(), createServiceState(s.subscriptionId, s.resourceGroup, s.name));
   const lroSettings: LroSettings = { mode: 'async-operation', pollsInProgress: 1, ...options.lro };
   const lro = createLroRegistry(lroSettings);
   const requests: ArmRequestRecord[] = [];
@@ -90,22 +108,54 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
 
   function findService(sub: string, rg: string, name: string): ServiceState {
     const service = services.get(name.toLowerCase());
-    if (!service || service.subscriptionId.toLowerCase() !== sub.toLowerCase() || service.resourceGroup.toLowerCase() !== rg.toLowerCase()) {
-      throw new ArmFailure(404, 'ResourceNotFound', `The Resource 'Microsoft.ApiManagement/service/${name}' under resource group '${rg}' was not found.`);
+    if (
+      !service ||
+      service.subscriptionId.toLowerCase() !== sub.toLowerCase() ||
+      service.resourceGroup.toLowerCase() !== rg.toLowerCase()
+    ) {
+      throw new ArmFailure(
+        404,
+        'ResourceNotFound',
+        `The Resource 'Microsoft.ApiManagement/service/${name}' under resource group '${rg}' was not found.`,
+      );
     }
     return service;
   }
 
   function answer(request: ArmRequest, match: RegExpExecArray | null): ArmAnswer {
     const token = /^Bearer (.+)$/i.exec(headerValue(request.headers, 'authorization') ?? '')?.[1];
-    if (token === undefined) throw new ArmFailure(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
+    if (token === undefined)
+      throw new ArmFailure(
+        401,
+        'AuthenticationFailed',
+        "Authentication failed. The 'Authorization' header is missing.",
+      );
     if (!isValid(token)) throw new ArmFailure(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
     const apiVersion = request.query.get('api-version');
-    if (apiVersion === null) throw new ArmFailure(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
-    if (!versions.includes(apiVersion)) throw new ArmFailure(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid. The supported versions are '${versions.join(',')}'.`);
-    if (!match) throw new ArmFailure(404, 'ResourceNotFound', `No stand-in route for ${request.method} ${request.path}.`);
+    if (apiVersion === null)
+      throw new ArmFailure(
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
+    if (!versions.includes(apiVersion))
+      throw new ArmFailure(
+        400,
+        'InvalidApiVersionParameter',
+        `The api-version '${apiVersion}' is invalid. The supported versions are '${versions.join(',')}'.`,
+      );
+    if (!match)
+      throw new ArmFailure(404, 'ResourceNotFound', `No stand-in route for ${request.method} ${request.path}.`);
     const service = findService(match[1]!, match[2]!, match[3]!);
-    const ctxBase = { request, service, serviceId: serviceId(service), serviceUrl: `${url}${serviceId(service)}`, apiVersion, lro, lroSettings };
+    const ctxBase = {
+      request,
+      service,
+      serviceId: serviceId(service),
+      serviceUrl: `${url}${serviceId(service)}`,
+      apiVersion,
+      lro,
+      lroSettings,
+    };
     const poll = /^tenant\/operationResults\/([^/]+)$/.exec(request.subPath);
     if (poll && request.method === 'GET') {
       const result = lro.poll(poll[1]!);
@@ -115,7 +165,11 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
     const fault = takeFault(faults, request);
     if (fault && !(fault.options.whilePolling && isLongRunning(request.method, request.subPath))) {
       const { code, message } = codeFor(fault.status, fault.options);
-      return { status: fault.status, body: { error: { code, message, details: fault.options.details ?? [] } }, headers: faultHeaders(fault.options) };
+      return {
+        status: fault.status,
+        body: { error: { code, message, details: fault.options.details ?? [] } },
+        headers: faultHeaders(fault.options),
+      };
     }
     return route({ ...ctxBase, pollFault: fault });
   }
@@ -126,8 +180,19 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
     const match = SERVICE_PATH.exec(path);
     const raw = await readBody(req);
     let body: unknown;
-    try { body = raw.length > 0 ? JSON.parse(raw) : undefined; } catch { body = raw; }
-    const request: ArmRequest = { method: req.method ?? 'GET', subPath: match?.[4] ?? path, path, query: parsed.searchParams, headers: req.headers, body };
+    try {
+      body = raw.length > 0 ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+    }
+    const request: ArmRequest = {
+      method: req.method ?? 'GET',
+      subPath: match?.[4] ?? path,
+      path,
+      query: parsed.searchParams,
+      headers: req.headers,
+      body,
+    };
     for (const l of latencies) if (matches(l.matcher, request)) await delay(l.ms);
     let result: ArmAnswer;
     try {
@@ -136,12 +201,24 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       const failure = error instanceof ArmFailure ? error : new ArmFailure(500, 'InternalServerError', String(error));
       result = { status: failure.status, body: failure.body() };
     }
-    requests.push({ method: request.method, path: request.subPath, service: match?.[3], apiVersion: request.query.get('api-version'), ifMatch: headerValue(req.headers, 'if-match'), status: result.status });
+    requests.push({
+      method: request.method,
+      path: request.subPath,
+      service: match?.[3],
+      apiVersion: request.query.get('api-version'),
+      ifMatch: headerValue(req.headers, 'if-match'),
+      status: result.status,
+    });
     writeAnswer(res, request.method, result);
   }
 
   const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
-    handle(req, res).catch((error: unknown) => writeAnswer(res, 'GET', { status: 500, body: { error: { code: 'InternalServerError', message: String(error) } } }));
+    handle(req, res).catch((error: unknown) =>
+      writeAnswer(res, 'GET', {
+        status: 500,
+        body: { error: { code: 'InternalServerError', message: String(error) } },
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -153,7 +230,9 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
   };
 
   return {
-    url, requests, lro: lroSettings,
+    url,
+    requests,
+    lro: lroSettings,
     failNext(matcher, status, faultOptions = {}) {
       faults.push({ matcher, status, options: faultOptions, remaining: faultOptions.times ?? 1 });
     },
@@ -169,13 +248,17 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
     state: (name) => snapshot(pick(name)),
     addSubscription(sid, keys, name) {
       const service = pick(name);
-      const value = keys ?? { primaryKey: randomBytes(16).toString('hex'), secondaryKey: randomBytes(16).toString('hex') };
+      const value = keys ?? {
+        primaryKey: randomBytes(16).toString('hex'),
+        secondaryKey: randomBytes(16).toString('hex'),
+      };
       service.subscriptions.set(sid.toLowerCase(), { name: sid, scope: `${serviceId(service)}/apis`, ...value });
       return value;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -32,24 +32,48 @@ export interface AzureStandIns {
   close(): Promise<void>;
 }
 
-export async function startAzureStandIns(options: Partial<Omit<ArmApimServerOptions, 'cert' | 'key'>> = {}): Promise<AzureStandIns> {
+export async function startAzureStandIns(
+  options: Partial<Omit<ArmApimServerOptions, 'cert' | 'key'>> = {},
+): Promise<AzureStandIns> {
   const certs = makeCerts('azure-stand-ins');
   const cert = readFileSync(certs.certFile);
   const key = readFileSync(certs.keyFile);
   setDefaultCACertificates([...getCACertificates('default'), certs.ca.toString()]);
   const secret = 'test-client-secret';
   const entra = await startEntraServer({ cert, key, clients: { [TEST_CLIENT]: secret } });
-  const arm = await startArmApimServer({ cert, key, services: [TEST_SERVICE], isValidToken: entra.isValid, ...options });
-  const vault = await startKeyVaultServer({ cert, key, authority: entra.url, tenant: TEST_TENANT, isValidToken: entra.isValid });
+  const arm = await startArmApimServer({
+    cert,
+    key,
+    services: [TEST_SERVICE],
+    isValidToken: entra.isValid,
+    ...options,
+  });
+  const vault = await startKeyVaultServer({
+    cert,
+    key,
+    authority: entra.url,
+    tenant: TEST_TENANT,
+    isValidToken: entra.isValid,
+  });
   const env = {
-    AZURE_TENANT_ID: TEST_TENANT, AZURE_CLIENT_ID: TEST_CLIENT, AZURE_CLIENT_SECRET: secret, AZURE_AUTHORITY_HOST: entra.url,
-    ARM_ENDPOINT: arm.url, KEY_VAULT_URL: vault.url, NODE_EXTRA_CA_CERTS: certs.caFile, NO_PROXY: '127.0.0.1,localhost',
+    AZURE_TENANT_ID: TEST_TENANT,
+    AZURE_CLIENT_ID: TEST_CLIENT,
+    AZURE_CLIENT_SECRET: secret,
+    AZURE_AUTHORITY_HOST: entra.url,
+    ARM_ENDPOINT: arm.url,
+    KEY_VAULT_URL: vault.url,
+    NODE_EXTRA_CA_CERTS: certs.caFile,
+    NO_PROXY: '127.0.0.1,localhost',
   };
   for (const [k, v] of Object.entries(env)) if (k !== 'NODE_EXTRA_CA_CERTS') process.env[k] = v;
   delete process.env.AZURE_FEDERATED_TOKEN_FILE;
   delete process.env.AZURE_TOKEN_CREDENTIALS;
   return {
-    entra, arm, vault, caFile: certs.caFile, env,
+    entra,
+    arm,
+    vault,
+    caFile: certs.caFile,
+    env,
     async close() {
       await Promise.all([arm.close(), vault.close(), entra.close()]);
     },

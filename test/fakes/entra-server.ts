@@ -57,7 +57,17 @@ function base64url(value: unknown): string {
 function makeToken(url: string, tenant: string, clientId: string, scopes: readonly string[], ttl: number): string {
   const now = Math.floor(Date.now() / 1000);
   const aud = (scopes[0] ?? '').replace(/\/\.default$/, '');
-  const claims = { aud, iss: `${url}/${tenant}/v2.0`, tid: tenant, appid: clientId, oid: clientId, iat: now, nbf: now, exp: now + ttl, jti: randomUUID() };
+  const claims = {
+    aud,
+    iss: `${url}/${tenant}/v2.0`,
+    tid: tenant,
+    appid: clientId,
+    oid: clientId,
+    iat: now,
+    nbf: now,
+    exp: now + ttl,
+    jti: randomUUID(),
+  };
   return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims)}.`;
 }
 
@@ -117,14 +127,23 @@ export async function startEntraServer(options: EntraServerOptions): Promise<Ent
     const clientId = form.get('client_id') ?? '';
     if (failures.count > 0) {
       failures.count -= 1;
-      return send(res, failures.status, { error: 'invalid_client', error_description: 'AADSTS7000215: injected failure.' });
+      return send(res, failures.status, {
+        error: 'invalid_client',
+        error_description: 'AADSTS7000215: injected failure.',
+      });
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      return send(res, 400, { error: 'unsupported_grant_type', error_description: 'AADSTS70003: only client_credentials is served.' });
+      return send(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'AADSTS70003: only client_credentials is served.',
+      });
     }
     const expected = options.clients?.[clientId];
     if (options.clients && (expected === undefined || expected !== form.get('client_secret'))) {
-      return send(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+      return send(res, 401, {
+        error: 'invalid_client',
+        error_description: 'AADSTS7000215: Invalid client secret provided.',
+      });
     }
     const scopes = (form.get('scope') ?? '').split(' ').filter((s) => s.length > 0);
     const token = makeToken(url, tenant, clientId, scopes, ttl);
@@ -134,7 +153,9 @@ export async function startEntraServer(options: EntraServerOptions): Promise<Ent
   }
 
   const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
-    handle(req, res).catch((error: unknown) => send(res, 500, { error: 'server_error', error_description: String(error) }));
+    handle(req, res).catch((error: unknown) =>
+      send(res, 500, { error: 'server_error', error_description: String(error) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -147,9 +168,10 @@ export async function startEntraServer(options: EntraServerOptions): Promise<Ent
     failNextTokens(count = 1, status = 400) {
       failures = { count, status };
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

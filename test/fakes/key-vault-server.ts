@@ -76,12 +76,18 @@ export async function startKeyVaultServer(options: KeyVaultServerOptions): Promi
     const apiVersion = new URLSearchParams(parsed.search).get('api-version');
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const authenticated = token !== undefined && isValid(token);
-    const record = (status: number) => requests.push({ method: req.method ?? 'GET', path, apiVersion, authenticated, status });
+    const record = (status: number) =>
+      requests.push({ method: req.method ?? 'GET', path, apiVersion, authenticated, status });
     req.resume();
     if (!authenticated) {
       record(401);
       const challenge = `Bearer authorization="${options.authority}/${options.tenant}", resource="https://vault.azure.net"`;
-      return send(res, 401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } }, { 'www-authenticate': challenge });
+      return send(
+        res,
+        401,
+        { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
+        { 'www-authenticate': challenge },
+      );
     }
     const match = /^\/secrets\/([^/]+)\/?([^/]*)$/.exec(path);
     if (req.method !== 'GET' || !match) {
@@ -100,7 +106,13 @@ export async function startKeyVaultServer(options: KeyVaultServerOptions): Promi
     send(res, 200, {
       value: found.value,
       id: `${url}/secrets/${name}/${found.version}`,
-      attributes: { enabled: true, created: found.created, updated: found.created, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 },
+      attributes: {
+        enabled: true,
+        created: found.created,
+        updated: found.created,
+        recoveryLevel: 'Recoverable+Purgeable',
+        recoverableDays: 90,
+      },
       tags: {},
     });
   }
@@ -114,9 +126,10 @@ export async function startKeyVaultServer(options: KeyVaultServerOptions): Promi
     requests,
     setSecret,
     deleteSecret: (name) => void store.delete(name.toLowerCase()),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -25,7 +25,16 @@ import type { OpenWatch } from './kube/watch-stream.ts';
 export type { KubeObject } from './kube/object.ts';
 export type { RequestRecord, Verb } from './kube/route.ts';
 export type { RequestMatcher } from './kube/router.ts';
-export { DEFAULT_RESOURCE_TYPES, EXPOSED_API, INGRESS, SECRET, CORE_EVENT, EVENT, LEASE, type ResourceTypeOptions } from './kube/resource-types.ts';
+export {
+  DEFAULT_RESOURCE_TYPES,
+  EXPOSED_API,
+  INGRESS,
+  SECRET,
+  CORE_EVENT,
+  EVENT,
+  LEASE,
+  type ResourceTypeOptions,
+} from './kube/resource-types.ts';
 
 export interface KubeApiServerOptions {
   /** Resource types served; default DEFAULT_RESOURCE_TYPES. */
@@ -83,30 +92,45 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const faults: Fault[] = [];
   const watches = new Set<OpenWatch>();
   const waiters = new Set<() => void>();
-  const notify = () => { for (const waiter of [...waiters]) waiter(); };
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
   store.subscribe(notify);
   let url = '';
   const handler = createRequestHandler({
-    registry, store, requests, faults, watches, notify,
+    registry,
+    store,
+    requests,
+    faults,
+    watches,
+    notify,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     token: options.requireToken ?? false,
     serverAddress: () => new URL(url).host,
   });
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    : createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const seed = (...objects: unknown[]) => objects.map((value) => {
-    const object = asKubeObject(value);
-    const type = object && registry.byApiVersionKind(String(object.apiVersion ?? ''), String(object.kind ?? ''));
-    if (!object || !type) throw new Error(`cannot seed ${JSON.stringify(value)}: unknown apiVersion/kind`);
-    return store.seed(type, object);
-  });
+  const seed = (...objects: unknown[]) =>
+    objects.map((value) => {
+      const object = asKubeObject(value);
+      const type = object && registry.byApiVersionKind(String(object.apiVersion ?? ''), String(object.kind ?? ''));
+      if (!object || !type) throw new Error(`cannot seed ${JSON.stringify(value)}: unknown apiVersion/kind`);
+      return store.seed(type, object);
+    });
   seed(...(options.seed ?? []));
-  const target = { url, token: 'stand-in-token', namespace: options.namespace ?? 'default', ...(options.tls ? { caPem: options.tls.ca } : {}) };
+  const target = {
+    url,
+    token: 'stand-in-token',
+    namespace: options.namespace ?? 'default',
+    ...(options.tls ? { caPem: options.tls.ca } : {}),
+  };
 
   return {
     url,
@@ -117,10 +141,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     get: (type, namespace, name) => store.get(registry.byName(type), namespace, name),
     seed,
     resourceVersion: () => String(store.resourceVersion()),
-    failNext: (matcher, status, body) => { faults.push(body === undefined ? { matcher, status } : { matcher, status, body }); },
-    clearRequests: () => { requests.length = 0; },
+    failNext: (matcher, status, body) => {
+      faults.push(body === undefined ? { matcher, status } : { matcher, status, body });
+    },
+    clearRequests: () => {
+      requests.length = 0;
+    },
     openWatches: () => watches.size,
-    closeWatches: () => { for (const watch of [...watches]) watch.end(); },
+    closeWatches: () => {
+      for (const watch of [...watches]) watch.end();
+    },
     expireWatches: () => {
       store.compact();
       for (const watch of [...watches]) watch.expire();
@@ -145,7 +175,9 @@ function waitFor(waiters: Set<() => void>, predicate: () => boolean, timeoutMs: 
       if (error) reject(error);
       else resolve();
     };
-    const check = () => { if (predicate()) done(); };
+    const check = () => {
+      if (predicate()) done();
+    };
     const timer = setTimeout(() => done(new Error(`condition not met within ${timeoutMs} ms`)), timeoutMs);
     // Conditions on the client side (a cache, an index) change after the server notified: re-check often too.
     const poll = setInterval(check, 5);

@@ -9,7 +9,10 @@ export interface ReviewOptions {
 }
 
 /** An AdmissionReview as the API server sends it for an ExposedAPI. */
-export function admissionReview(object: Record<string, any> | null, options: ReviewOptions = {}): Record<string, unknown> {
+export function admissionReview(
+  object: Record<string, any> | null,
+  options: ReviewOptions = {},
+): Record<string, unknown> {
   const source = (object ?? options.oldObject) as Record<string, any>;
   const [group, version] = String(source.apiVersion).split('/');
   return {
@@ -39,8 +42,18 @@ export function trustingAgent(ca: Buffer): Agent {
   return new Agent({ connect: { ca } });
 }
 
-export async function post(agent: Agent, url: string, body: string | object, contentType = 'application/json'): Promise<{ status: number; json: any; text: string }> {
-  const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post(
+  agent: Agent,
+  url: string,
+  body: string | object,
+  contentType = 'application/json',
+): Promise<{ status: number; json: any; text: string }> {
+  const response = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.body.text();
   let json: any;
   try {

@@ -15,7 +15,16 @@ export interface TestCerts {
 }
 
 /** A fresh CA and serving certificate (SANs include 127.0.0.1 and localhost), made by the product's own script. */
-export function makeCerts(service = 'apim-operator-webhook', dir = mkdtempSync(join(tmpdir(), 'apim-certs-'))): TestCerts {
+export function makeCerts(
+  service = 'apim-operator-webhook',
+  dir = mkdtempSync(join(tmpdir(), 'apim-certs-')),
+): TestCerts {
   execFileSync('bash', [SCRIPT, '--out', dir, '--service', service], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return { dir, certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt'), ca: readFileSync(join(dir, 'ca.crt')) };
+  return {
+    dir,
+    certFile: join(dir, 'tls.crt'),
+    keyFile: join(dir, 'tls.key'),
+    caFile: join(dir, 'ca.crt'),
+    ca: readFileSync(join(dir, 'ca.crt')),
+  };
 }

@@ -6,7 +6,13 @@ import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } fr
 import { startReconciler, type RunningReconciler } from '../../reconciler/server.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { Queue } from 'bullmq';
-import { startAzureStandIns, TEST_CLIENT, TEST_SERVICE, TEST_TENANT, type AzureStandIns } from '../fakes/azure-stand-ins.ts';
+import {
+  startAzureStandIns,
+  TEST_CLIENT,
+  TEST_SERVICE,
+  TEST_TENANT,
+  type AzureStandIns,
+} from '../fakes/azure-stand-ins.ts';
 import { startKubeApiServer, type KubeApiServer } from '../fakes/kube-api-server.ts';
 import { startSpecServer, type SpecServer } from './spec-server.ts';
 import { REDIS_URL } from './webhook.ts';
@@ -32,12 +38,22 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * the ExposedAPI status subresource), Entra ID, Key Vault holding the seed's
  * secret names, ARM for APIM, a spec server, and a queue prefix of its own.
  */
-export async function startReconcilerEnvironment(options: { statusSubresource?: boolean } = {}): Promise<ReconcilerEnvironment> {
+export async function startReconcilerEnvironment(
+  options: { statusSubresource?: boolean } = {},
+): Promise<ReconcilerEnvironment> {
   const azure = await startAzureStandIns();
-  for (const [name, value] of Object.entries({ 'apim-service-name': TEST_SERVICE.name, 'resource-group': TEST_SERVICE.resourceGroup, 'subscription-id': TEST_SERVICE.subscriptionId, 'aad-tenant-id': TEST_TENANT, 'aad-client-id': TEST_CLIENT })) {
+  for (const [name, value] of Object.entries({
+    'apim-service-name': TEST_SERVICE.name,
+    'resource-group': TEST_SERVICE.resourceGroup,
+    'subscription-id': TEST_SERVICE.subscriptionId,
+    'aad-tenant-id': TEST_TENANT,
+    'aad-client-id': TEST_CLIENT,
+  })) {
     azure.vault.setSecret(name, value);
   }
-  const kube = await startKubeApiServer(options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {});
+  const kube = await startKubeApiServer(
+    options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {},
+  );
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
   writeFileSync(kubeconfig, kube.kubeconfigYaml());
   const specs = await startSpecServer();
@@ -59,10 +75,16 @@ export async function startReconcilerEnvironment(options: { statusSubresource?: 
   const networking = kube.kubeconfig().makeApiClient(NetworkingV1Api);
   const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
   return {
-    kube, azure, specs, env,
+    kube,
+    azure,
+    specs,
+    env,
     async giveAddress(namespace, name, ip = '10.0.0.9') {
       await kube.waitFor(() => kube.get('ingresses', namespace, name) !== undefined);
-      await networking.patchNamespacedIngressStatus({ namespace, name, body: { status: { loadBalancer: { ingress: [{ ip }] } } } }, merge);
+      await networking.patchNamespacedIngressStatus(
+        { namespace, name, body: { status: { loadBalancer: { ingress: [{ ip }] } } } },
+        merge,
+      );
     },
     async idle() {
       for (;;) {
@@ -80,7 +102,10 @@ export async function startReconcilerEnvironment(options: { statusSubresource?: 
 }
 
 /** A reconciler running in this process against a fresh set of stand-ins; both end with the test. */
-export async function reconcilerUnderTest(t: { teardown(fn: () => unknown): void }, options: { statusSubresource?: boolean } = {}): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
+export async function reconcilerUnderTest(
+  t: { teardown(fn: () => unknown): void },
+  options: { statusSubresource?: boolean } = {},
+): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
   const world = await startReconcilerEnvironment(options);
   const reconciler = await startReconciler(world.env, silentLogger());
   t.teardown(async () => {

@@ -9,7 +9,13 @@ import type { ArmRequest } from '../fakes/arm-apim-server.ts';
 export const NS = 'components';
 const FINALIZER = 'oda.tmforum.org/apim-cleanup';
 const MAIN = fileURLToPath(new URL('../../reconciler/main.ts', import.meta.url));
-const CONFIG_OVERRIDES = ['APIM_SERVICE_NAME', 'APIM_RESOURCE_GROUP', 'AZURE_SUBSCRIPTION_ID', 'AAD_TENANT_ID', 'AAD_CLIENT_ID'];
+const CONFIG_OVERRIDES = [
+  'APIM_SERVICE_NAME',
+  'APIM_RESOURCE_GROUP',
+  'AZURE_SUBSCRIPTION_ID',
+  'AAD_TENANT_ID',
+  'AAD_CLIENT_ID',
+];
 
 export function helpers(world: ReconcilerEnvironment) {
   const { kube } = world;
@@ -17,10 +23,26 @@ export function helpers(world: ReconcilerEnvironment) {
   const status = (name: string): any => (kube.get('exposedapis', NS, name) as any)?.status;
   const isReady = (name: string) => status(name)?.implementation?.ready === true;
   const create = async (name: string, finalizer = false) => {
-    const body = exposedApi({ path: `/${name}/tmf-api/v4`, specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } }, { name, ...(finalizer ? { metadata: { finalizers: [FINALIZER] } } : {}) });
-    await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: NS, plural: 'exposedapis', body });
+    const body = exposedApi(
+      { path: `/${name}/tmf-api/v4`, specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } },
+      { name, ...(finalizer ? { metadata: { finalizers: [FINALIZER] } } : {}) },
+    );
+    await custom.createNamespacedCustomObject({
+      group: 'oda.tmforum.org',
+      version: 'v1',
+      namespace: NS,
+      plural: 'exposedapis',
+      body,
+    });
   };
-  const remove = (name: string) => custom.deleteNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: NS, plural: 'exposedapis', name });
+  const remove = (name: string) =>
+    custom.deleteNamespacedCustomObject({
+      group: 'oda.tmforum.org',
+      version: 'v1',
+      namespace: NS,
+      plural: 'exposedapis',
+      name,
+    });
   /** Slows the PUT of these API ids and reports which one is in flight. */
   const slowPuts = (ms: number, apiIds: readonly string[], onlyFirst = false) => {
     const started = new Set<string>();
@@ -52,7 +74,10 @@ export function spawnReconciler(env: Record<string, string | undefined>): Spawne
 }
 
 /** The child's environment: the test's own, minus any config override, plus the stand-ins'. */
-export function childEnv(world: ReconcilerEnvironment, extra: Record<string, string> = {}): Record<string, string | undefined> {
+export function childEnv(
+  world: ReconcilerEnvironment,
+  extra: Record<string, string> = {},
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env, ...world.env, LOG_LEVEL: 'info', ...extra };
   for (const name of CONFIG_OVERRIDES) delete env[name];
   return env;
@@ -67,4 +92,3 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

@@ -8,7 +8,8 @@ import { parse } from 'yaml';
  * ../shared/fixtures (oda/ and specs/), which CI and every developer have; the
  * repository carries no copies. ODA_FIXTURES points elsewhere.
  */
-const SHARED_FIXTURES = process.env.ODA_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const SHARED_FIXTURES =
+  process.env.ODA_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
 
 /** The path of a shared fixture by file name, found in oda/ or specs/. */
 export function fixturePath(name: string): string {
@@ -16,7 +17,9 @@ export function fixturePath(name: string): string {
     const path = join(SHARED_FIXTURES, folder, name);
     if (existsSync(path)) return path;
   }
-  throw new Error(`fixture ${name} not found under ${SHARED_FIXTURES} (oda/ or specs/): the shared fixtures sit beside the repository, or set ODA_FIXTURES`);
+  throw new Error(
+    `fixture ${name} not found under ${SHARED_FIXTURES} (oda/ or specs/): the shared fixtures sit beside the repository, or set ODA_FIXTURES`,
+  );
 }
 
 export function fixtureText(name: string): string {
@@ -31,12 +34,19 @@ export function fixtureObject(name: string): Record<string, any> {
 }
 
 /** A minimal valid ExposedAPI of the given version, with spec fields overridden. */
-export function exposedApi(spec: Record<string, unknown> = {}, options: { version?: string; name?: string; namespace?: string; metadata?: Record<string, unknown> } = {}): Record<string, any> {
+export function exposedApi(
+  spec: Record<string, unknown> = {},
+  options: { version?: string; name?: string; namespace?: string; metadata?: Record<string, unknown> } = {},
+): Record<string, any> {
   const version = options.version ?? 'v1';
   return {
     apiVersion: `oda.tmforum.org/${version}`,
     kind: 'ExposedAPI',
-    metadata: { name: options.name ?? 'r1-productcatalog', namespace: options.namespace ?? 'components', ...options.metadata },
+    metadata: {
+      name: options.name ?? 'r1-productcatalog',
+      namespace: options.namespace ?? 'components',
+      ...options.metadata,
+    },
     spec: {
       name: 'productcatalog',
       apiType: 'openapi',
@@ -60,7 +70,14 @@ export function seedExposedApi(spec: Record<string, unknown> = {}): Record<strin
       port: 8080,
       specification: 'openapi: 3.0.3\ninfo:\n  title: Seed\n  version: "1"\npaths: {}\n',
       rateLimit: { limit: 100, period: 60 },
-      CORS: { allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'POST'], allowHeaders: ['Content-Type'], exposeHeaders: ['X-Total-Count'], maxAge: 600, allowCredentials: true },
+      CORS: {
+        allowOrigins: ['https://app.example.com'],
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['Content-Type'],
+        exposeHeaders: ['X-Total-Count'],
+        maxAge: 600,
+        allowCredentials: true,
+      },
       ...spec,
     },
   };

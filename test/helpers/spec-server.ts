@@ -13,9 +13,16 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** The real TMF documents, plus a URL that hangs and one that never stops sending. */
 const ROUTES: Record<string, Handler> = {
-  '/tmf620.json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', etag: '"tmf620-v1"' }).end(fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json')),
-  '/tmf639.yaml': (_req, res) => res.writeHead(200, { 'content-type': 'application/yaml' }).end(fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml')),
-  '/not-openapi.json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello": "world"}'),
+  '/tmf620.json': (_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json', etag: '"tmf620-v1"' })
+      .end(fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json')),
+  '/tmf639.yaml': (_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/yaml' })
+      .end(fixtureText('TMF639-Resource_Inventory_Management-v5.0.0.oas.yaml')),
+  '/not-openapi.json': (_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello": "world"}'),
   '/missing.json': (_req, res) => res.writeHead(404).end('not here'),
   '/hang': () => undefined,
   '/huge': (_req, res) => {
@@ -44,9 +51,10 @@ export async function startSpecServer(): Promise<SpecServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -19,7 +19,10 @@ export interface TestWebhook extends RunningWebhook {
 }
 
 /** The real webhook over HTTPS on a free port, with its own certificates and queue prefix. */
-export async function startTestWebhook(env: Record<string, string> = {}, overrides: { enqueuer?: ReconcileEnqueuer; log?: Logger } = {}): Promise<TestWebhook> {
+export async function startTestWebhook(
+  env: Record<string, string> = {},
+  overrides: { enqueuer?: ReconcileEnqueuer; log?: Logger } = {},
+): Promise<TestWebhook> {
   const certs = makeCerts();
   const prefix = `test-${randomUUID()}`;
   const fullEnv = {

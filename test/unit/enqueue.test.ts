@@ -1,9 +1,19 @@
 import t from 'tap';
 import { coalescing, enqueueWithin, type ReconcileEnqueuer } from '../../shared/enqueue.ts';
 
-function recording(behaviour: (key: string) => Promise<void> = async () => undefined): ReconcileEnqueuer & { keys: string[] } {
+function recording(
+  behaviour: (key: string) => Promise<void> = async () => undefined,
+): ReconcileEnqueuer & { keys: string[] } {
   const keys: string[] = [];
-  return { keys, enqueue: async (key) => { keys.push(key); await behaviour(key); }, state: () => 'ready', close: async () => undefined };
+  return {
+    keys,
+    enqueue: async (key) => {
+      keys.push(key);
+      await behaviour(key);
+    },
+    state: () => 'ready',
+    close: async () => undefined,
+  };
 }
 
 t.test('a key queued moments ago is not queued again; other keys and later times are', async (t) => {
@@ -34,7 +44,16 @@ t.test('a failed enqueue is not remembered, so the next admission tries again', 
 
 t.test('enqueueWithin bounds the wait and reports why', async (t) => {
   t.same(await enqueueWithin(recording(), 'a/x', 100), { result: 'enqueued' });
-  t.same(await enqueueWithin(recording(async () => { throw new Error('Connection is closed.'); }), 'a/x', 100), { result: 'failed', error: 'Connection is closed.' });
+  t.same(
+    await enqueueWithin(
+      recording(async () => {
+        throw new Error('Connection is closed.');
+      }),
+      'a/x',
+      100,
+    ),
+    { result: 'failed', error: 'Connection is closed.' },
+  );
   const never = recording(() => new Promise(() => undefined));
   t.same(await enqueueWithin(never, 'a/x', 20), { result: 'timeout', error: 'no answer from Redis within 20 ms' });
 });

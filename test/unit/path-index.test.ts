@@ -15,7 +15,10 @@ t.test('normalisePath', async (t) => {
   for (const [input, expected] of cases) t.equal(normalisePath(input), expected, JSON.stringify(input));
 });
 
-type Step = ['upsert', string, string | undefined] | ['remove', string] | ['replaceAll', [string, string | undefined][]];
+type Step =
+  | ['upsert', string, string | undefined]
+  | ['remove', string]
+  | ['replaceAll', [string, string | undefined][]];
 interface Case {
   name: string;
   steps: Step[];
@@ -28,13 +31,21 @@ const cases: Case[] = [
   {
     name: 'a claim matches however the path is written',
     steps: [['upsert', 'ns/one', '/Shop/API/v1/']],
-    expect: [['/shop/api/v1', 'ns/other', 'ns/one'], ['shop//api/v1', 'ns/other', 'ns/one'], ['/SHOP/API/V1///', 'x/y', 'ns/one'], ['/shop/api', 'x/y', undefined]],
+    expect: [
+      ['/shop/api/v1', 'ns/other', 'ns/one'],
+      ['shop//api/v1', 'ns/other', 'ns/one'],
+      ['/SHOP/API/V1///', 'x/y', 'ns/one'],
+      ['/shop/api', 'x/y', undefined],
+    ],
     size: 1,
   },
   {
     name: 'an object never conflicts with itself (exceptKey)',
     steps: [['upsert', 'ns/one', '/a']],
-    expect: [['/a', 'ns/one', undefined], ['/a', 'ns/two', 'ns/one']],
+    expect: [
+      ['/a', 'ns/one', undefined],
+      ['/a', 'ns/two', 'ns/one'],
+    ],
     size: 1,
   },
   {
@@ -45,32 +56,68 @@ const cases: Case[] = [
   },
   {
     name: 'an upsert moves the claim',
-    steps: [['upsert', 'ns/one', '/a'], ['upsert', 'ns/one', '/b']],
-    expect: [['/a', 'ns/two', undefined], ['/b', 'ns/two', 'ns/one']],
+    steps: [
+      ['upsert', 'ns/one', '/a'],
+      ['upsert', 'ns/one', '/b'],
+    ],
+    expect: [
+      ['/a', 'ns/two', undefined],
+      ['/b', 'ns/two', 'ns/one'],
+    ],
     size: 1,
   },
   {
     name: 'an upsert with no path drops the claim',
-    steps: [['upsert', 'ns/one', '/a'], ['upsert', 'ns/one', undefined]],
+    steps: [
+      ['upsert', 'ns/one', '/a'],
+      ['upsert', 'ns/one', undefined],
+    ],
     expect: [['/a', 'ns/two', undefined]],
     size: 0,
   },
   {
     name: 'remove drops the claim; removing an unknown key is harmless',
-    steps: [['upsert', 'ns/one', '/a'], ['remove', 'ns/one'], ['remove', 'ns/never']],
+    steps: [
+      ['upsert', 'ns/one', '/a'],
+      ['remove', 'ns/one'],
+      ['remove', 'ns/never'],
+    ],
     expect: [['/a', 'ns/two', undefined]],
     size: 0,
   },
   {
     name: 'two claimants (a past race): the other one answers, the smallest key first',
-    steps: [['upsert', 'ns/b', '/a'], ['upsert', 'ns/a', '/A/']],
-    expect: [['/a', 'ns/x', 'ns/a'], ['/a', 'ns/a', 'ns/b'], ['/a', 'ns/b', 'ns/a']],
+    steps: [
+      ['upsert', 'ns/b', '/a'],
+      ['upsert', 'ns/a', '/A/'],
+    ],
+    expect: [
+      ['/a', 'ns/x', 'ns/a'],
+      ['/a', 'ns/a', 'ns/b'],
+      ['/a', 'ns/b', 'ns/a'],
+    ],
     size: 2,
   },
   {
     name: 'replaceAll forgets what the new list does not hold',
-    steps: [['upsert', 'ns/old', '/old'], ['upsert', 'ns/kept', '/kept'], ['replaceAll', [['ns/kept', '/moved'], ['ns/new', '/new'], ['ns/none', undefined]]]],
-    expect: [['/old', 'x/y', undefined], ['/kept', 'x/y', undefined], ['/moved', 'x/y', 'ns/kept'], ['/new', 'x/y', 'ns/new']],
+    steps: [
+      ['upsert', 'ns/old', '/old'],
+      ['upsert', 'ns/kept', '/kept'],
+      [
+        'replaceAll',
+        [
+          ['ns/kept', '/moved'],
+          ['ns/new', '/new'],
+          ['ns/none', undefined],
+        ],
+      ],
+    ],
+    expect: [
+      ['/old', 'x/y', undefined],
+      ['/kept', 'x/y', undefined],
+      ['/moved', 'x/y', 'ns/kept'],
+      ['/new', 'x/y', 'ns/new'],
+    ],
     size: 2,
   },
 ];
@@ -83,7 +130,8 @@ for (const c of cases) {
       else if (step[0] === 'remove') index.remove(step[1]);
       else index.replaceAll(step[1]);
     }
-    for (const [path, exceptKey, expected] of c.expect) t.equal(index.claimant(path, exceptKey), expected, `claimant(${path}, ${exceptKey})`);
+    for (const [path, exceptKey, expected] of c.expect)
+      t.equal(index.claimant(path, exceptKey), expected, `claimant(${path}, ${exceptKey})`);
     t.equal(index.size(), c.size, 'size');
   });
 }

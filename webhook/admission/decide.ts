@@ -45,10 +45,18 @@ export interface ValidationDecision {
  * The validating webhook's answer. DELETE and status-only updates pass
  * without spec checks (the object was checked when its spec was written).
  */
-export async function decideValidation(request: AdmissionRequest, validators: readonly Validator[]): Promise<ValidationDecision> {
+export async function decideValidation(
+  request: AdmissionRequest,
+  validators: readonly Validator[],
+): Promise<ValidationDecision> {
   const key = admissionKey(request);
   const enqueue = needsReconcile(request) && !key.endsWith('*') ? key : undefined;
-  if (request.operation === 'DELETE' || request.operation === 'CONNECT' || request.subResource === 'status' || specUnchanged(request)) {
+  if (
+    request.operation === 'DELETE' ||
+    request.operation === 'CONNECT' ||
+    request.subResource === 'status' ||
+    specUnchanged(request)
+  ) {
     return { response: allow(request.uid), ...(enqueue ? { enqueue } : {}) };
   }
   const object = asObj(request.object);
@@ -61,7 +69,8 @@ export async function decideValidation(request: AdmissionRequest, validators: re
 
 /** The mutating webhook's answer: the JSONPatch from the object to its defaulted self (empty when nothing is missing). */
 export function decideMutation(request: AdmissionRequest): AdmissionResponse {
-  if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || request.subResource === 'status') return allow(request.uid);
+  if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || request.subResource === 'status')
+    return allow(request.uid);
   const object = asObj(request.object);
   return allow(request.uid, [], jsonpatch.compare(object, withDefaults(object)));
 }

@@ -24,7 +24,12 @@ export interface AdmissionReview {
 export interface AdmissionResponse {
   uid: string;
   allowed: boolean;
-  status?: { code: number; reason: string; message: string; details?: { causes: { field: string; message: string; reason: string }[] } };
+  status?: {
+    code: number;
+    reason: string;
+    message: string;
+    details?: { causes: { field: string; message: string; reason: string }[] };
+  };
   warnings?: string[];
   patchType?: 'JSONPatch';
   patch?: string;
@@ -72,7 +77,13 @@ export const admissionResponseSchema = {
             details: {
               type: 'object',
               properties: {
-                causes: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' } } } },
+                causes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { field: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' } },
+                  },
+                },
               },
             },
           },
@@ -89,7 +100,11 @@ export const admissionResponseSchema = {
 const MAX_WARNING = 256;
 const clip = (s: string): string => (s.length > MAX_WARNING ? `${s.slice(0, MAX_WARNING - 1)}…` : s);
 
-export function review(response: AdmissionResponse): { apiVersion: 'admission.k8s.io/v1'; kind: 'AdmissionReview'; response: AdmissionResponse } {
+export function review(response: AdmissionResponse): {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+} {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }
 
@@ -104,7 +119,12 @@ export function allow(uid: string, warnings: readonly string[] = [], patch?: rea
 }
 
 /** A denial that lists every problem, one per line, as kubectl prints it; and each as a cause for tools. */
-export function deny(uid: string, subject: string, problems: readonly Problem[], warnings: readonly string[] = []): AdmissionResponse {
+export function deny(
+  uid: string,
+  subject: string,
+  problems: readonly Problem[],
+  warnings: readonly string[] = [],
+): AdmissionResponse {
   const lines = problems.map((p) => `- ${formatProblem(p)}`);
   const response: AdmissionResponse = {
     uid,

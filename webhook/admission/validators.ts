@@ -30,7 +30,10 @@ export interface SpecChecks {
   checkUrl(url: string): Promise<SpecCheckResult>;
 }
 
-const fieldIsSound = (input: ValidationInput, field: string): boolean => !input.local.problems.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
+const fieldIsSound = (input: ValidationInput, field: string): boolean =>
+  !input.local.problems.some(
+    (p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`),
+  );
 
 export const localChecks: Validator = {
   name: 'schema-and-rules',
@@ -45,11 +48,24 @@ export function pathUniqueness(claims: PathClaims): Validator {
       if (typeof path !== 'string' || !fieldIsSound(input, 'spec.path')) return { problems: [], warnings: [] };
       const state = claims.state();
       if (!state.enabled || !state.synced) {
-        return { problems: [], warnings: [`spec.path was not checked against other ExposedAPIs (${state.reason ?? 'the cluster cache is still loading'})`] };
+        return {
+          problems: [],
+          warnings: [
+            `spec.path was not checked against other ExposedAPIs (${state.reason ?? 'the cluster cache is still loading'})`,
+          ],
+        };
       }
       const holder = claims.claimant(path, input.key);
       return holder
-        ? { problems: [problem('spec.path', `${JSON.stringify(path)} is already claimed by ExposedAPI ${holder}: choose another path, or delete that one first`)], warnings: [] }
+        ? {
+            problems: [
+              problem(
+                'spec.path',
+                `${JSON.stringify(path)} is already claimed by ExposedAPI ${holder}: choose another path, or delete that one first`,
+              ),
+            ],
+            warnings: [],
+          }
         : { problems: [], warnings: [] };
     },
   };
@@ -60,19 +76,28 @@ export function openApiDocument(checker: SpecChecks): Validator {
     name: 'openapi-document',
     async validate(input) {
       const spec = input.object.spec ?? {};
-      if (!fieldIsSound(input, 'spec.specification') || (spec.apiType !== undefined && spec.apiType !== 'openapi')) return { problems: [], warnings: [] };
+      if (!fieldIsSound(input, 'spec.specification') || (spec.apiType !== undefined && spec.apiType !== 'openapi'))
+        return { problems: [], warnings: [] };
       const [source] = specSources(spec.specification as SpecificationT | undefined);
       if (!source) return { problems: [], warnings: [] };
       if (source.kind === 'inline') {
         const result = await checker.checkInline(source.text);
         return result.ok
           ? { problems: [], warnings: result.warnings.map((w) => `spec.specification: ${w}`) }
-          : { problems: [problem('spec.specification', `is not a valid OpenAPI document: ${result.message}`)], warnings: [] };
+          : {
+              problems: [problem('spec.specification', `is not a valid OpenAPI document: ${result.message}`)],
+              warnings: [],
+            };
       }
       const result = await checker.checkUrl(source.url);
       if (result.ok) return { problems: [], warnings: result.warnings.map((w) => `spec.specification: ${w}`) };
       if (result.transient) {
-        return { problems: [], warnings: [`spec.specification: the document could not be checked now (${result.message}); the reconciler will fetch it again`] };
+        return {
+          problems: [],
+          warnings: [
+            `spec.specification: the document could not be checked now (${result.message}); the reconciler will fetch it again`,
+          ],
+        };
       }
       // The checker's message names the URL without its query string, which may carry a signature.
       return { problems: [problem('spec.specification', `cannot be used: ${result.message}`)], warnings: [] };

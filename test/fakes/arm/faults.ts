@@ -2,7 +2,9 @@
 import type { ArmRequest } from './http.ts';
 
 /** Which requests a hook applies to: a method and/or a path test on the path below the service (`apis/x`), or a function. */
-export type RequestMatcher = { readonly method?: string; readonly path?: string | RegExp } | ((request: ArmRequest) => boolean);
+export type RequestMatcher =
+  | { readonly method?: string; readonly path?: string | RegExp }
+  | ((request: ArmRequest) => boolean);
 
 export interface FaultOptions {
   /** Seconds, sent as `Retry-After`. */
@@ -32,7 +34,10 @@ const DEFAULT_CODES: Record<number, [string, string]> = {
   409: ['PessimisticConcurrencyConflict', 'Operation on the API is in progress'],
   412: ['PreconditionFailed', 'Resource was modified since last retrieval.'],
   422: ['ManagementApiRequestFailed', 'The request could not be completed in time.'],
-  429: ['SubscriptionRequestsThrottled', 'Number of requests for subscription exceeded the limit. Please try again later.'],
+  429: [
+    'SubscriptionRequestsThrottled',
+    'Number of requests for subscription exceeded the limit. Please try again later.',
+  ],
   500: ['InternalServerError', 'An internal server error occurred.'],
   503: ['ServiceUnavailable', 'The service is temporarily unavailable.'],
 };
@@ -46,7 +51,9 @@ export function matches(matcher: RequestMatcher, request: ArmRequest): boolean {
   if (typeof matcher === 'function') return matcher(request);
   if (matcher.method !== undefined && matcher.method.toUpperCase() !== request.method) return false;
   if (matcher.path === undefined) return true;
-  return typeof matcher.path === 'string' ? request.subPath === matcher.path || request.path.includes(matcher.path) : matcher.path.test(request.subPath);
+  return typeof matcher.path === 'string'
+    ? request.subPath === matcher.path || request.path.includes(matcher.path)
+    : matcher.path.test(request.subPath);
 }
 
 /** Takes the first fault that matches, spending one of its uses. */

@@ -38,7 +38,14 @@ export class ArmFailure extends Error {
     this.target = target;
   }
   body(): unknown {
-    return { error: { code: this.code, message: this.message, ...(this.target ? { target: this.target } : {}), details: this.details } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.target ? { target: this.target } : {}),
+        details: this.details,
+      },
+    };
   }
 }
 
@@ -82,9 +89,18 @@ export function newEtag(): string {
 /** Checks `If-Match` against the current entity tag; `*` matches any existing entity. */
 export function checkIfMatch(ifMatch: string | undefined, etag: string | undefined): void {
   if (ifMatch === undefined) return;
-  if (etag === undefined) throw new ArmFailure(412, 'PreconditionFailed', 'The resource does not exist, so the If-Match precondition failed.');
+  if (etag === undefined)
+    throw new ArmFailure(
+      412,
+      'PreconditionFailed',
+      'The resource does not exist, so the If-Match precondition failed.',
+    );
   if (ifMatch !== '*' && ifMatch !== etag) {
-    throw new ArmFailure(412, 'PreconditionFailed', 'Resource was modified since last retrieval. Refresh the resource and try again.');
+    throw new ArmFailure(
+      412,
+      'PreconditionFailed',
+      'Resource was modified since last retrieval. Refresh the resource and try again.',
+    );
   }
 }
 

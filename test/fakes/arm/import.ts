@@ -18,19 +18,39 @@ export interface ImportResult {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-const FORMATS = ['openapi', 'openapi+json', 'openapi-link', 'openapi+json-link', 'swagger-json', 'swagger-link-json', 'wadl-xml', 'wadl-link-json', 'wsdl', 'wsdl-link', 'graphql-link'];
+const FORMATS = [
+  'openapi',
+  'openapi+json',
+  'openapi-link',
+  'openapi+json-link',
+  'swagger-json',
+  'swagger-link-json',
+  'wadl-xml',
+  'wadl-link-json',
+  'wsdl',
+  'wsdl-link',
+  'graphql-link',
+];
 
 function parseDocument(format: string, value: string): Record<string, unknown> {
   try {
     const doc: unknown = format === 'openapi' ? parseYaml(value) : JSON.parse(value);
     if (typeof doc === 'object' && doc !== null) return doc as Record<string, unknown>;
-  } catch { /* answered below */ }
-  throw validation(`Parsing error(s): the ${format} document could not be parsed.`, [{ code: 'ValidationError', target: 'value', message: `The ${format} document could not be parsed.` }]);
+  } catch {
+    /* answered below */
+  }
+  throw validation(`Parsing error(s): the ${format} document could not be parsed.`, [
+    { code: 'ValidationError', target: 'value', message: `The ${format} document could not be parsed.` },
+  ]);
 }
 
 function operationName(operationId: unknown, method: string, path: string): string {
-  if (typeof operationId === 'string' && operationId.length > 0) return operationId.replace(/[^A-Za-z0-9-_]/g, '-').toLowerCase();
-  return `${method}-${path}`.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+  if (typeof operationId === 'string' && operationId.length > 0)
+    return operationId.replace(/[^A-Za-z0-9-_]/g, '-').toLowerCase();
+  return `${method}-${path}`
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
 }
 
 function backendOf(doc: Record<string, unknown>): string | undefined {
@@ -44,10 +64,16 @@ function backendOf(doc: Record<string, unknown>): string | undefined {
 }
 
 export function importDocument(format: string, value: string): ImportResult {
-  if (!FORMATS.includes(format)) throw validation(`Format '${format}' is not supported.`, [{ code: 'ValidationError', target: 'format', message: `Unsupported format ${format}.` }]);
+  if (!FORMATS.includes(format))
+    throw validation(`Format '${format}' is not supported.`, [
+      { code: 'ValidationError', target: 'format', message: `Unsupported format ${format}.` },
+    ]);
   if (format.endsWith('-link') || format === 'wsdl-link') return { operations: [], link: value };
   if (!['openapi', 'openapi+json', 'swagger-json'].includes(format)) return { operations: [] };
-  if (Buffer.byteLength(value) > 4 * 1024 * 1024) throw validation('Inline import documents are limited to 4 MB.', [{ code: 'ValidationError', target: 'value', message: 'The document is larger than 4 MB.' }]);
+  if (Buffer.byteLength(value) > 4 * 1024 * 1024)
+    throw validation('Inline import documents are limited to 4 MB.', [
+      { code: 'ValidationError', target: 'value', message: 'The document is larger than 4 MB.' },
+    ]);
   const doc = parseDocument(format, value);
   const paths = (doc.paths ?? {}) as Record<string, Record<string, { operationId?: unknown }>>;
   const operations: ImportedOperation[] = [];
@@ -55,7 +81,12 @@ export function importDocument(format: string, value: string): ImportResult {
     for (const method of METHODS) {
       const op = item?.[method];
       if (op === undefined) continue;
-      operations.push({ name: operationName(op.operationId, method, path), method: method.toUpperCase(), urlTemplate: path, ...(typeof op.operationId === 'string' ? { operationId: op.operationId } : {}) });
+      operations.push({
+        name: operationName(op.operationId, method, path),
+        method: method.toUpperCase(),
+        urlTemplate: path,
+        ...(typeof op.operationId === 'string' ? { operationId: op.operationId } : {}),
+      });
     }
   }
   const title = (doc.info as { title?: unknown } | undefined)?.title;

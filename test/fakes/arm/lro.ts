@@ -37,18 +37,24 @@ export function createLroRegistry(settings: LroSettings): LroRegistry {
       const id = randomUUID();
       const url = `${serviceUrl}/tenant/operationResults/${id}?api-version=${apiVersion}`;
       operations.set(id, { id, pollsLeft: settings.pollsInProgress, error, done, url });
-      const headers: Record<string, string> = settings.mode === 'location' ? { location: url } : { 'azure-asyncoperation': url };
+      const headers: Record<string, string> =
+        settings.mode === 'location' ? { location: url } : { 'azure-asyncoperation': url };
       return headers;
     },
     poll(id) {
       const op = operations.get(id);
       if (!op) return undefined;
-      const retry: Record<string, string> = settings.pollRetryAfter !== undefined ? { 'retry-after': String(settings.pollRetryAfter) } : {};
+      const retry: Record<string, string> =
+        settings.pollRetryAfter !== undefined ? { 'retry-after': String(settings.pollRetryAfter) } : {};
       if (op.pollsLeft > 0) {
         op.pollsLeft -= 1;
         return settings.mode === 'location'
           ? { status: 202, headers: { location: op.url, ...retry } }
-          : { status: 200, body: { id: op.id, name: op.id, status: 'InProgress', startTime: new Date().toISOString() }, headers: retry };
+          : {
+              status: 200,
+              body: { id: op.id, name: op.id, status: 'InProgress', startTime: new Date().toISOString() },
+              headers: retry,
+            };
       }
       if (settings.mode === 'location') return op.error ? { status: 400, body: { error: op.error } } : op.done;
       const end = new Date().toISOString();

@@ -12,7 +12,12 @@ function policyKey(ctx: HandlerContext, apiId: string): { key: string; name: str
 }
 
 function policyBody(ctx: HandlerContext, name: string, xml: string, format: string): unknown {
-  return { id: `${ctx.serviceId}/apis/${name}/policies/policy`, type: 'Microsoft.ApiManagement/service/apis/policies', name: 'policy', properties: { format, value: xml } };
+  return {
+    id: `${ctx.serviceId}/apis/${name}/policies/policy`,
+    type: 'Microsoft.ApiManagement/service/apis/policies',
+    name: 'policy',
+    properties: { format, value: xml },
+  };
 }
 
 export function getPolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
@@ -34,15 +39,26 @@ export function putPolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
   const { key, name } = policyKey(ctx, apiId);
   const p = propertiesOf(ctx.request.body);
   const format = typeof p.format === 'string' ? p.format : 'xml';
-  if (!['xml', 'rawxml', 'xml-link', 'rawxml-link'].includes(format)) throw validation(`Policy format '${format}' is not supported.`);
+  if (!['xml', 'rawxml', 'xml-link', 'rawxml-link'].includes(format))
+    throw validation(`Policy format '${format}' is not supported.`);
   if (typeof p.value !== 'string' || !/^\s*<policies>[\s\S]*<\/policies>\s*$/.test(p.value)) {
-    throw validation("'policies' is the only root element allowed in a policy document.", [{ code: 'ValidationError', target: 'representation', message: 'The policy document must be a <policies> element.' }]);
+    throw validation("'policies' is the only root element allowed in a policy document.", [
+      {
+        code: 'ValidationError',
+        target: 'representation',
+        message: 'The policy document must be a <policies> element.',
+      },
+    ]);
   }
   const existing = ctx.service.policies.get(key);
   checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
   const stored = { xml: reformatPolicy(p.value), etag: newEtag(), properties: {} };
   ctx.service.policies.set(key, stored);
-  return { status: existing ? 200 : 201, body: policyBody(ctx, name, stored.xml, format), headers: { etag: stored.etag } };
+  return {
+    status: existing ? 200 : 201,
+    body: policyBody(ctx, name, stored.xml, format),
+    headers: { etag: stored.etag },
+  };
 }
 
 export function deletePolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
@@ -58,7 +74,12 @@ export function deletePolicy(ctx: HandlerContext, apiId: string): ArmAnswer {
 
 function oidcBody(ctx: HandlerContext, name: string, properties: Record<string, unknown>): unknown {
   const { clientSecret: _hidden, ...visible } = properties;
-  return { id: `${ctx.serviceId}/openidConnectProviders/${name}`, type: 'Microsoft.ApiManagement/service/openidconnectproviders', name, properties: visible };
+  return {
+    id: `${ctx.serviceId}/openidConnectProviders/${name}`,
+    type: 'Microsoft.ApiManagement/service/openidconnectproviders',
+    name,
+    properties: visible,
+  };
 }
 
 export function getOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer {
@@ -73,9 +94,24 @@ export function putOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer {
   checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
   const properties = { ...existing?.properties, ...p };
   const details = [];
-  if (typeof properties.displayName !== 'string' || properties.displayName.length < 1 || properties.displayName.length > 50) details.push({ code: 'ValidationError', target: 'displayName', message: 'Display name must be 1 to 50 characters long.' });
-  if (typeof properties.metadataEndpoint !== 'string' || !URL.canParse(properties.metadataEndpoint)) details.push({ code: 'ValidationError', target: 'metadataEndpoint', message: 'Metadata endpoint must be an absolute URL.' });
-  if (typeof properties.clientId !== 'string' || properties.clientId.length === 0) details.push({ code: 'ValidationError', target: 'clientId', message: 'Client id is required.' });
+  if (
+    typeof properties.displayName !== 'string' ||
+    properties.displayName.length < 1 ||
+    properties.displayName.length > 50
+  )
+    details.push({
+      code: 'ValidationError',
+      target: 'displayName',
+      message: 'Display name must be 1 to 50 characters long.',
+    });
+  if (typeof properties.metadataEndpoint !== 'string' || !URL.canParse(properties.metadataEndpoint))
+    details.push({
+      code: 'ValidationError',
+      target: 'metadataEndpoint',
+      message: 'Metadata endpoint must be an absolute URL.',
+    });
+  if (typeof properties.clientId !== 'string' || properties.clientId.length === 0)
+    details.push({ code: 'ValidationError', target: 'clientId', message: 'Client id is required.' });
   if (details.length > 0) throw validation('One or more fields contain incorrect values:', details);
   const stored = { name: existing?.name ?? id, properties, etag: newEtag() };
   ctx.service.openidProviders.set(id.toLowerCase(), stored);
@@ -90,17 +126,43 @@ export function deleteOpenIdProvider(ctx: HandlerContext, id: string): ArmAnswer
 export function putProduct(ctx: HandlerContext, id: string): ArmAnswer {
   const p = propertiesOf(ctx.request.body);
   const existing = ctx.service.products.get(id.toLowerCase());
-  const properties: Record<string, unknown> = { state: 'notPublished', subscriptionRequired: true, ...existing?.properties, ...p };
-  if (typeof properties.displayName !== 'string' || properties.displayName.length === 0) throw validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'displayName', message: 'Display name is required.' }]);
+  const properties: Record<string, unknown> = {
+    state: 'notPublished',
+    subscriptionRequired: true,
+    ...existing?.properties,
+    ...p,
+  };
+  if (typeof properties.displayName !== 'string' || properties.displayName.length === 0)
+    throw validation('One or more fields contain incorrect values:', [
+      { code: 'ValidationError', target: 'displayName', message: 'Display name is required.' },
+    ]);
   const stored = { name: existing?.name ?? id, properties, etag: newEtag(), apis: existing?.apis ?? new Set<string>() };
   ctx.service.products.set(id.toLowerCase(), stored);
-  return { status: existing ? 200 : 201, body: { id: `${ctx.serviceId}/products/${stored.name}`, type: 'Microsoft.ApiManagement/service/products', name: stored.name, properties }, headers: { etag: stored.etag } };
+  return {
+    status: existing ? 200 : 201,
+    body: {
+      id: `${ctx.serviceId}/products/${stored.name}`,
+      type: 'Microsoft.ApiManagement/service/products',
+      name: stored.name,
+      properties,
+    },
+    headers: { etag: stored.etag },
+  };
 }
 
 export function getProduct(ctx: HandlerContext, id: string): ArmAnswer {
   const stored = ctx.service.products.get(id.toLowerCase());
   if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Product not found.');
-  return { status: 200, body: { id: `${ctx.serviceId}/products/${stored.name}`, type: 'Microsoft.ApiManagement/service/products', name: stored.name, properties: stored.properties }, headers: { etag: stored.etag } };
+  return {
+    status: 200,
+    body: {
+      id: `${ctx.serviceId}/products/${stored.name}`,
+      type: 'Microsoft.ApiManagement/service/products',
+      name: stored.name,
+      properties: stored.properties,
+    },
+    headers: { etag: stored.etag },
+  };
 }
 
 export function productApi(ctx: HandlerContext, productId: string, apiId: string): ArmAnswer {
@@ -113,13 +175,24 @@ export function productApi(ctx: HandlerContext, productId: string, apiId: string
   const { entry, revision } = requireRevision(ctx.service, apiId);
   const created = !product.apis.has(key);
   product.apis.add(key);
-  return { status: created ? 201 : 200, body: { id: `${ctx.serviceId}/products/${product.name}/apis/${entry.name}`, name: entry.name, properties: { ...revision.properties } } };
+  return {
+    status: created ? 201 : 200,
+    body: {
+      id: `${ctx.serviceId}/products/${product.name}/apis/${entry.name}`,
+      name: entry.name,
+      properties: { ...revision.properties },
+    },
+  };
 }
 
 export function listSubscriptionSecrets(ctx: HandlerContext, sid: string): ArmAnswer {
   const stored = ctx.service.subscriptions.get(sid.toLowerCase());
   if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
-  return { status: 200, body: { primaryKey: stored.primaryKey, secondaryKey: stored.secondaryKey }, headers: { etag: newEtag() } };
+  return {
+    status: 200,
+    body: { primaryKey: stored.primaryKey, secondaryKey: stored.secondaryKey },
+    headers: { etag: newEtag() },
+  };
 }
 
 export function getSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
@@ -132,8 +205,15 @@ export function getSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
 function subscriptionBody(ctx: HandlerContext, stored: SubscriptionEntry): unknown {
   // Keys are not part of a GET answer (api-version 2019-12-01 on): they come from listSecrets only.
   return {
-    id: `${ctx.serviceId}/subscriptions/${stored.name}`, type: 'Microsoft.ApiManagement/service/subscriptions', name: stored.name,
-    properties: { scope: stored.scope, state: stored.state ?? 'active', displayName: stored.displayName ?? stored.name, allowTracing: false },
+    id: `${ctx.serviceId}/subscriptions/${stored.name}`,
+    type: 'Microsoft.ApiManagement/service/subscriptions',
+    name: stored.name,
+    properties: {
+      scope: stored.scope,
+      state: stored.state ?? 'active',
+      displayName: stored.displayName ?? stored.name,
+      allowTracing: false,
+    },
   };
 }
 
@@ -142,7 +222,8 @@ function subscriptionBody(ctx: HandlerContext, stored: SubscriptionEntry): unkno
  * (`/apis`, `/apis/{id}`, `/products/{id}`) or a full id of this service.
  */
 function subscriptionScope(ctx: HandlerContext, scope: unknown): string {
-  const refuse = (message: string) => validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'scope', message }]);
+  const refuse = (message: string) =>
+    validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'scope', message }]);
   if (typeof scope !== 'string' || scope.length === 0) throw refuse('Scope is required.');
   const prefix = ctx.serviceId.toLowerCase();
   const short = scope.toLowerCase().startsWith(prefix) ? scope.slice(prefix.length) : scope;
@@ -172,14 +253,24 @@ export function putSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
   checkIfMatch(headerValue(ctx.request.headers, 'if-match'), existing?.etag);
   const displayName = p.displayName ?? existing?.displayName;
   if (typeof displayName !== 'string' || displayName.length < 1 || displayName.length > 100) {
-    throw validation('One or more fields contain incorrect values:', [{ code: 'ValidationError', target: 'displayName', message: 'Subscription name length must be 1 to 100 characters.' }]);
+    throw validation('One or more fields contain incorrect values:', [
+      {
+        code: 'ValidationError',
+        target: 'displayName',
+        message: 'Subscription name length must be 1 to 100 characters.',
+      },
+    ]);
   }
   const scope = p.scope === undefined && existing ? existing.scope : subscriptionScope(ctx, p.scope);
   const state = typeof p.state === 'string' ? p.state : (existing?.state ?? 'submitted');
   if (!SUBSCRIPTION_STATES.has(state)) throw validation(`Subscription state '${state}' is not valid.`);
   const key = () => randomBytes(16).toString('hex');
   const stored: SubscriptionEntry = {
-    name: existing?.name ?? sid, scope, displayName, state, etag: newEtag(),
+    name: existing?.name ?? sid,
+    scope,
+    displayName,
+    state,
+    etag: newEtag(),
     primaryKey: typeof p.primaryKey === 'string' ? p.primaryKey : (existing?.primaryKey ?? key()),
     secondaryKey: typeof p.secondaryKey === 'string' ? p.secondaryKey : (existing?.secondaryKey ?? key()),
   };

@@ -5,23 +5,54 @@ import { ArmFailure, type ArmAnswer } from './http.ts';
 import * as others from './others.ts';
 
 type Handler = (ctx: HandlerContext, ...ids: string[]) => ArmAnswer;
-interface Route { readonly pattern: RegExp; readonly methods: Readonly<Record<string, Handler>> }
+interface Route {
+  readonly pattern: RegExp;
+  readonly methods: Readonly<Record<string, Handler>>;
+}
 
 const SEG = '([^/]+)';
 const ROUTES: readonly Route[] = [
   { pattern: /^apis$/, methods: { GET: apis.listApis } },
-  { pattern: new RegExp(`^apis/${SEG}$`), methods: { GET: apis.getApi, HEAD: apis.getApi, PUT: apis.putApi, DELETE: apis.deleteApi } },
+  {
+    pattern: new RegExp(`^apis/${SEG}$`),
+    methods: { GET: apis.getApi, HEAD: apis.getApi, PUT: apis.putApi, DELETE: apis.deleteApi },
+  },
   { pattern: new RegExp(`^apis/${SEG}/operations$`), methods: { GET: apis.listOperations } },
   { pattern: new RegExp(`^apis/${SEG}/revisions$`), methods: { GET: apis.listRevisions } },
   { pattern: new RegExp(`^apis/${SEG}/releases/${SEG}$`), methods: { PUT: apis.putRelease } },
   { pattern: new RegExp(`^apis/${SEG}/policies$`), methods: { GET: others.listPolicies } },
-  { pattern: new RegExp(`^apis/${SEG}/policies/policy$`), methods: { GET: others.getPolicy, PUT: others.putPolicy, DELETE: others.deletePolicy } },
-  { pattern: new RegExp(`^openidConnectProviders/${SEG}$`, 'i'), methods: { GET: others.getOpenIdProvider, HEAD: others.getOpenIdProvider, PUT: others.putOpenIdProvider, DELETE: others.deleteOpenIdProvider } },
+  {
+    pattern: new RegExp(`^apis/${SEG}/policies/policy$`),
+    methods: { GET: others.getPolicy, PUT: others.putPolicy, DELETE: others.deletePolicy },
+  },
+  {
+    pattern: new RegExp(`^openidConnectProviders/${SEG}$`, 'i'),
+    methods: {
+      GET: others.getOpenIdProvider,
+      HEAD: others.getOpenIdProvider,
+      PUT: others.putOpenIdProvider,
+      DELETE: others.deleteOpenIdProvider,
+    },
+  },
   { pattern: new RegExp(`^products/${SEG}$`), methods: { GET: others.getProduct, PUT: others.putProduct } },
-  { pattern: new RegExp(`^products/${SEG}/apis/${SEG}$`), methods: { GET: others.productApi, HEAD: others.productApi, PUT: others.productApi, DELETE: others.productApi } },
-  { pattern: new RegExp(`^subscriptions/${SEG}$`), methods: { GET: others.getSubscription, HEAD: others.getSubscription, PUT: others.putSubscription, DELETE: others.deleteSubscription } },
+  {
+    pattern: new RegExp(`^products/${SEG}/apis/${SEG}$`),
+    methods: { GET: others.productApi, HEAD: others.productApi, PUT: others.productApi, DELETE: others.productApi },
+  },
+  {
+    pattern: new RegExp(`^subscriptions/${SEG}$`),
+    methods: {
+      GET: others.getSubscription,
+      HEAD: others.getSubscription,
+      PUT: others.putSubscription,
+      DELETE: others.deleteSubscription,
+    },
+  },
   { pattern: new RegExp(`^subscriptions/${SEG}/listSecrets$`), methods: { POST: others.listSubscriptionSecrets } },
-  { pattern: new RegExp(`^subscriptions/${SEG}/regenerate(Primary|Secondary)Key$`), methods: { POST: others.regenerateSubscriptionKey } },
+  {
+    pattern: new RegExp(`^subscriptions/${SEG}/regenerate(Primary|Secondary)Key$`),
+    methods: { POST: others.regenerateSubscriptionKey },
+  },
 ];
 
 export function route(ctx: HandlerContext): ArmAnswer {

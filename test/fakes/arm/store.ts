@@ -46,8 +46,15 @@ export interface ServiceState {
 
 export function createServiceState(subscriptionId: string, resourceGroup: string, name: string): ServiceState {
   return {
-    subscriptionId, resourceGroup, name,
-    apis: new Map(), policies: new Map(), openidProviders: new Map(), products: new Map(), subscriptions: new Map(), releases: new Map(),
+    subscriptionId,
+    resourceGroup,
+    name,
+    apis: new Map(),
+    policies: new Map(),
+    openidProviders: new Map(),
+    products: new Map(),
+    subscriptions: new Map(),
+    releases: new Map(),
   };
 }
 
@@ -72,13 +79,24 @@ export interface ApiSnapshot {
 }
 
 /** A deep copy of the APIs (current revision) and their policies, for assertions. */
-export function snapshot(service: ServiceState): { apis: Record<string, ApiSnapshot>; policies: Record<string, string> } {
+export function snapshot(service: ServiceState): {
+  apis: Record<string, ApiSnapshot>;
+  policies: Record<string, string>;
+} {
   const apis: Record<string, ApiSnapshot> = {};
   const policies: Record<string, string> = {};
   for (const entry of service.apis.values()) {
     const rev = entry.revisions.get(entry.current)!;
     const policy = service.policies.get(`${entry.name};rev=${entry.current}`.toLowerCase())?.xml;
-    apis[entry.name] = structuredClone({ id: entry.name, current: entry.current, etag: rev.etag, properties: rev.properties, operations: rev.operations, revisions: [...entry.revisions.keys()], policy });
+    apis[entry.name] = structuredClone({
+      id: entry.name,
+      current: entry.current,
+      etag: rev.etag,
+      properties: rev.properties,
+      operations: rev.operations,
+      revisions: [...entry.revisions.keys()],
+      policy,
+    });
     if (policy !== undefined) policies[entry.name] = policy;
   }
   return { apis, policies };

@@ -32,11 +32,17 @@ export function apiGroup(registry: TypeRegistry, group: string): ApiGroup | unde
 }
 
 export function apiVersions(serverAddress: string) {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 export function apiGroupList(registry: TypeRegistry) {
-  const groups = groupNames(registry).map((g) => apiGroup(registry, g)).filter((g) => g !== undefined);
+  const groups = groupNames(registry)
+    .map((g) => apiGroup(registry, g))
+    .filter((g) => g !== undefined);
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
@@ -46,8 +52,21 @@ export function apiGroupDocument(registry: TypeRegistry, group: string) {
 }
 
 function resourceEntries(type: ResourceType) {
-  const main = { name: type.plural, singularName: type.singular, namespaced: true, kind: type.kind, verbs: VERBS, ...(type.shortNames.length ? { shortNames: type.shortNames } : {}) };
-  const status = { name: `${type.plural}/status`, singularName: '', namespaced: true, kind: type.kind, verbs: STATUS_VERBS };
+  const main = {
+    name: type.plural,
+    singularName: type.singular,
+    namespaced: true,
+    kind: type.kind,
+    verbs: VERBS,
+    ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
+  };
+  const status = {
+    name: `${type.plural}/status`,
+    singularName: '',
+    namespaced: true,
+    kind: type.kind,
+    verbs: STATUS_VERBS,
+  };
   return type.statusSubresource ? [main, status] : [main];
 }
 
@@ -55,10 +74,22 @@ function resourceEntries(type: ResourceType) {
 export function apiResourceList(registry: TypeRegistry, group: string, version: string) {
   const types = registry.all.filter((t) => t.group === group && t.versions.includes(version));
   if (types.length === 0) return undefined;
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources: types.flatMap(resourceEntries) };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf(group, version),
+    resources: types.flatMap(resourceEntries),
+  };
 }
 
 export const VERSION_INFO = {
-  major: '1', minor: '31', gitVersion: 'v1.31.0-fake', gitCommit: 'fake', gitTreeState: 'clean',
-  buildDate: '2024-08-13T00:00:00Z', goVersion: 'go1.22.5', compiler: 'gc', platform: 'linux/amd64',
+  major: '1',
+  minor: '31',
+  gitVersion: 'v1.31.0-fake',
+  gitCommit: 'fake',
+  gitTreeState: 'clean',
+  buildDate: '2024-08-13T00:00:00Z',
+  goVersion: 'go1.22.5',
+  compiler: 'gc',
+  platform: 'linux/amd64',
 };

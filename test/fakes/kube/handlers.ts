@@ -44,7 +44,9 @@ function parseObject(text: string): KubeObject {
 function checkTypeMeta(route: ResourceRoute, object: KubeObject): void {
   const expected = apiVersionOf(route.type.group, route.version);
   if (object.apiVersion && object.apiVersion !== expected) {
-    throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`);
+    throw badRequest(
+      `the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`,
+    );
   }
   if (object.kind && object.kind !== route.type.kind) {
     throw badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${route.type.kind})`);
@@ -65,10 +67,19 @@ function list(store: Store, incoming: Incoming): Outgoing {
   const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
   const remaining = all.length - start - page.length;
   // Built-in lists carry no apiVersion/kind on their items; CRD lists do.
-  const items = page.map((o) => (route.type.custom ? present(route.type, route.version, o) : { ...o, apiVersion: undefined, kind: undefined }));
+  const items = page.map((o) =>
+    route.type.custom ? present(route.type, route.version, o) : { ...o, apiVersion: undefined, kind: undefined },
+  );
   const metadata: Record<string, unknown> = { resourceVersion: String(store.resourceVersion()) };
-  if (remaining > 0) Object.assign(metadata, { continue: Buffer.from(String(start + page.length)).toString('base64url'), remainingItemCount: remaining });
-  return { status: 200, body: { apiVersion: apiVersionOf(route.type.group, route.version), kind: route.type.listKind, metadata, items } };
+  if (remaining > 0)
+    Object.assign(metadata, {
+      continue: Buffer.from(String(start + page.length)).toString('base64url'),
+      remainingItemCount: remaining,
+    });
+  return {
+    status: 200,
+    body: { apiVersion: apiVersionOf(route.type.group, route.version), kind: route.type.listKind, metadata, items },
+  };
 }
 
 function create(store: Store, incoming: Incoming, namespace: string): Outgoing {
@@ -82,8 +93,15 @@ function update(store: Store, incoming: Incoming, namespace: string, name: strin
   const { route } = incoming;
   const object = parseObject(incoming.body);
   checkTypeMeta(route, object);
-  const options = { subresource: route.subresource === 'status' ? 'status' as const : undefined, requireResourceVersion: route.type.custom, dryRun: isDryRun(incoming.query) };
-  return { status: 200, body: present(route.type, route.version, store.update(route.type, namespace, name, object, options)) };
+  const options = {
+    subresource: route.subresource === 'status' ? ('status' as const) : undefined,
+    requireResourceVersion: route.type.custom,
+    dryRun: isDryRun(incoming.query),
+  };
+  return {
+    status: 200,
+    body: present(route.type, route.version, store.update(route.type, namespace, name, object, options)),
+  };
 }
 
 function patch(store: Store, incoming: Incoming, namespace: string, name: string): Outgoing {
@@ -91,19 +109,29 @@ function patch(store: Store, incoming: Incoming, namespace: string, name: string
   const patchType = patchTypeOf(incoming.contentType);
   const body = parsePatchBody(patchType, incoming.body);
   const dryRun = isDryRun(query);
-  if (patchType === 'apply' && !query.fieldManager) throw invalid(route.type, name, 'fieldManager', 'Required value: is required for apply patch');
+  if (patchType === 'apply' && !query.fieldManager)
+    throw invalid(route.type, name, 'fieldManager', 'Required value: is required for apply patch');
   const current = store.get(route.type, namespace, name);
-  const subresource = route.subresource === 'status' ? 'status' as const : undefined;
+  const subresource = route.subresource === 'status' ? ('status' as const) : undefined;
   if (!current && patchType === 'apply' && !subresource) {
     // Server-side apply creates what does not exist yet.
     const object = asKubeObject(body) ?? { metadata: {} };
     checkTypeMeta(route, object);
-    const created = store.create(route.type, namespace, { ...object, metadata: { ...object.metadata, name } }, { dryRun });
+    const created = store.create(
+      route.type,
+      namespace,
+      { ...object, metadata: { ...object.metadata, name } },
+      { dryRun },
+    );
     return { status: 201, body: present(route.type, route.version, created) };
   }
   if (!current) throw notFound(route.type, name);
   const patched = applyPatch(patchType, current, body);
-  const updated = store.update(route.type, namespace, name, patched, { subresource, requireResourceVersion: false, dryRun });
+  const updated = store.update(route.type, namespace, name, patched, {
+    subresource,
+    requireResourceVersion: false,
+    dryRun,
+  });
   return { status: 200, body: present(route.type, route.version, updated) };
 }
 
@@ -120,19 +148,34 @@ function parseDeleteOptions(text: string): Record<string, unknown> {
 function remove(store: Store, incoming: Incoming, namespace: string, name: string): Outgoing {
   const { route } = incoming;
   const options = parseDeleteOptions(incoming.body);
-  const preconditions = isPlainObject(options.preconditions) ? options.preconditions as { uid?: string; resourceVersion?: string } : undefined;
-  const result = store.delete(route.type, namespace, name, { preconditions, dryRun: isDryRun(incoming.query, options) });
+  const preconditions = isPlainObject(options.preconditions)
+    ? (options.preconditions as { uid?: string; resourceVersion?: string })
+    : undefined;
+  const result = store.delete(route.type, namespace, name, {
+    preconditions,
+    dryRun: isDryRun(incoming.query, options),
+  });
   if (!result.deleted) return { status: 200, body: present(route.type, route.version, result.object) };
-  const details = { name, kind: route.type.plural, uid: result.object.metadata.uid ?? '', ...(route.type.group ? { group: route.type.group } : {}) };
+  const details = {
+    name,
+    kind: route.type.plural,
+    uid: result.object.metadata.uid ?? '',
+    ...(route.type.group ? { group: route.type.group } : {}),
+  };
   return { status: 200, body: success(details) };
 }
 
 function removeCollection(store: Store, incoming: Incoming, namespace: string): Outgoing {
-  const selector = combine(parseLabelSelector(incoming.query.labelSelector), parseFieldSelector(incoming.query.fieldSelector));
+  const selector = combine(
+    parseLabelSelector(incoming.query.labelSelector),
+    parseFieldSelector(incoming.query.fieldSelector),
+  );
   const dryRun = isDryRun(incoming.query);
   const matched = store.list(incoming.route.type, namespace).filter(selector);
   const { type, version } = incoming.route;
-  const items = matched.map((o) => present(type, version, store.delete(type, namespace, o.metadata.name ?? '', { dryRun }).object));
+  const items = matched.map((o) =>
+    present(type, version, store.delete(type, namespace, o.metadata.name ?? '', { dryRun }).object),
+  );
   const metadata = { resourceVersion: String(store.resourceVersion()) };
   return { status: 200, body: { apiVersion: apiVersionOf(type.group, version), kind: type.listKind, metadata, items } };
 }
@@ -142,17 +185,24 @@ export function handleResource(store: Store, incoming: Incoming): Outgoing {
   const { route } = incoming;
   const { namespace, name } = route;
   switch (route.verb) {
-    case 'list': return list(store, incoming);
+    case 'list':
+      return list(store, incoming);
     case 'get': {
       const found = namespace !== undefined && name !== undefined ? store.get(route.type, namespace, name) : undefined;
       if (!found) throw notFound(route.type, name ?? '');
       return { status: 200, body: present(route.type, route.version, found) };
     }
-    case 'create': return create(store, incoming, namespace ?? '');
-    case 'update': return update(store, incoming, namespace ?? '', name ?? '');
-    case 'patch': return patch(store, incoming, namespace ?? '', name ?? '');
-    case 'delete': return remove(store, incoming, namespace ?? '', name ?? '');
-    case 'deletecollection': return removeCollection(store, incoming, namespace ?? '');
-    default: throw methodNotAllowed();
+    case 'create':
+      return create(store, incoming, namespace ?? '');
+    case 'update':
+      return update(store, incoming, namespace ?? '', name ?? '');
+    case 'patch':
+      return patch(store, incoming, namespace ?? '', name ?? '');
+    case 'delete':
+      return remove(store, incoming, namespace ?? '', name ?? '');
+    case 'deletecollection':
+      return removeCollection(store, incoming, namespace ?? '');
+    default:
+      throw methodNotAllowed();
   }
 }

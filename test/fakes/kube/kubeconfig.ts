@@ -15,10 +15,14 @@ export function buildKubeConfig(target: KubeConfigTarget): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     // client-node 2.0 refuses plain http unless TLS verification is marked skipped.
-    clusters: [{
-      name: 'stand-in', server: target.url, skipTLSVerify: !https,
-      ...(https && target.caPem ? { caData: Buffer.from(target.caPem).toString('base64') } : {}),
-    }],
+    clusters: [
+      {
+        name: 'stand-in',
+        server: target.url,
+        skipTLSVerify: !https,
+        ...(https && target.caPem ? { caData: Buffer.from(target.caPem).toString('base64') } : {}),
+      },
+    ],
     // There must be a user: client-node applies the cluster CA only when one is set.
     users: [{ name: 'stand-in', token: target.token }],
     contexts: [{ name: 'stand-in', cluster: 'stand-in', user: 'stand-in', namespace: target.namespace }],

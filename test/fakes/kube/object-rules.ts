@@ -9,7 +9,16 @@ import { badRequest, conflict, invalid, type KubeError } from './status.ts';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Set by the server only: a client may send them but they are ignored or replaced. */
-const SYSTEM_FIELDS = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const;
+const SYSTEM_FIELDS = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+  'managedFields',
+] as const;
 
 export interface CreateContext {
   readonly now: string;
@@ -24,16 +33,27 @@ export function storedApiVersion(type: ResourceType): string {
 
 function checkNamespace(body: KubeObject, namespace: string): void {
   const given = body.metadata.namespace;
-  if (given && given !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  if (given && given !== namespace)
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
 }
 
 function checkName(type: ResourceType, name: string): void {
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-    throw invalid(type, name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+    throw invalid(
+      type,
+      name,
+      'metadata.name',
+      `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }
 
-export function prepareCreate(type: ResourceType, namespace: string, body: KubeObject, context: CreateContext): KubeObject {
+export function prepareCreate(
+  type: ResourceType,
+  namespace: string,
+  body: KubeObject,
+  context: CreateContext,
+): KubeObject {
   checkNamespace(body, namespace);
   const { generateName } = body.metadata;
   const name = body.metadata.name || (generateName ? `${generateName}${context.suffix}` : '');
@@ -69,7 +89,12 @@ function checkPreconditions(type: ResourceType, existing: KubeObject, body: Kube
 }
 
 /** Which parts of the body a write may change, by subresource. */
-function mergeWrite(type: ResourceType, existing: KubeObject, body: KubeObject, subresource: 'status' | undefined): KubeObject {
+function mergeWrite(
+  type: ResourceType,
+  existing: KubeObject,
+  body: KubeObject,
+  subresource: 'status' | undefined,
+): KubeObject {
   if (subresource === 'status') {
     const next: KubeObject = { ...existing, metadata: { ...existing.metadata } };
     if (body.status === undefined) delete next.status;
@@ -78,7 +103,8 @@ function mergeWrite(type: ResourceType, existing: KubeObject, body: KubeObject, 
   }
   const metadata: ObjectMeta = { ...body.metadata };
   for (const field of SYSTEM_FIELDS) delete metadata[field];
-  for (const field of SYSTEM_FIELDS) if (existing.metadata[field] !== undefined) (metadata as Record<string, unknown>)[field] = existing.metadata[field];
+  for (const field of SYSTEM_FIELDS)
+    if (existing.metadata[field] !== undefined) (metadata as Record<string, unknown>)[field] = existing.metadata[field];
   metadata.name = existing.metadata.name;
   metadata.namespace = existing.metadata.namespace;
   const next: KubeObject = { ...body, metadata };
@@ -94,7 +120,12 @@ function checkFinalizers(type: ResourceType, existing: KubeObject, next: KubeObj
   const before = new Set(existing.metadata.finalizers ?? []);
   const added = (next.metadata.finalizers ?? []).filter((f) => !before.has(f));
   if (added.length === 0) return undefined;
-  return invalid(type, existing.metadata.name ?? '', 'metadata.finalizers', `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`);
+  return invalid(
+    type,
+    existing.metadata.name ?? '',
+    'metadata.finalizers',
+    `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+  );
 }
 
 /**
@@ -102,7 +133,12 @@ function checkFinalizers(type: ResourceType, existing: KubeObject, next: KubeObj
  * generation moves when anything outside metadata changes — outside metadata
  * and status when the type has a status subresource.
  */
-export function prepareUpdate(type: ResourceType, existing: KubeObject, body: KubeObject, options: UpdateOptions): KubeObject {
+export function prepareUpdate(
+  type: ResourceType,
+  existing: KubeObject,
+  body: KubeObject,
+  options: UpdateOptions,
+): KubeObject {
   checkPreconditions(type, existing, body, options);
   const next = mergeWrite(type, existing, body, options.subresource);
   next.apiVersion = existing.apiVersion;

@@ -48,7 +48,11 @@ function applyJsonPatch(current: KubeObject, patch: unknown): unknown {
   try {
     return jsonPatch.applyPatch(structuredClone(current), patch, true, true).newDocument;
   } catch (error) {
-    throw new KubeError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(error as Error).message}`);
+    throw new KubeError(
+      422,
+      'Invalid',
+      `the server rejected our request due to an error in our request: ${(error as Error).message}`,
+    );
   }
 }
 

@@ -47,19 +47,52 @@ export interface ResourceType {
 }
 
 export const EXPOSED_API: ResourceTypeOptions = {
-  group: 'oda.tmforum.org', versions: ['v1', 'v1beta4', 'v1beta3'], kind: 'ExposedAPI',
-  plural: 'exposedapis', singular: 'exposedapi', custom: true, statusSubresource: false,
+  group: 'oda.tmforum.org',
+  versions: ['v1', 'v1beta4', 'v1beta3'],
+  kind: 'ExposedAPI',
+  plural: 'exposedapis',
+  singular: 'exposedapi',
+  custom: true,
+  statusSubresource: false,
 };
 export const INGRESS: ResourceTypeOptions = {
-  group: 'networking.k8s.io', versions: ['v1'], kind: 'Ingress', plural: 'ingresses',
-  shortNames: ['ing'], statusSubresource: true,
+  group: 'networking.k8s.io',
+  versions: ['v1'],
+  kind: 'Ingress',
+  plural: 'ingresses',
+  shortNames: ['ing'],
+  statusSubresource: true,
 };
 export const SECRET: ResourceTypeOptions = { group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets' };
-export const CORE_EVENT: ResourceTypeOptions = { group: '', versions: ['v1'], kind: 'Event', plural: 'events', shortNames: ['ev'] };
-export const EVENT: ResourceTypeOptions = { group: 'events.k8s.io', versions: ['v1'], kind: 'Event', plural: 'events', shortNames: ['ev'] };
-export const LEASE: ResourceTypeOptions = { group: 'coordination.k8s.io', versions: ['v1'], kind: 'Lease', plural: 'leases' };
+export const CORE_EVENT: ResourceTypeOptions = {
+  group: '',
+  versions: ['v1'],
+  kind: 'Event',
+  plural: 'events',
+  shortNames: ['ev'],
+};
+export const EVENT: ResourceTypeOptions = {
+  group: 'events.k8s.io',
+  versions: ['v1'],
+  kind: 'Event',
+  plural: 'events',
+  shortNames: ['ev'],
+};
+export const LEASE: ResourceTypeOptions = {
+  group: 'coordination.k8s.io',
+  versions: ['v1'],
+  kind: 'Lease',
+  plural: 'leases',
+};
 
-export const DEFAULT_RESOURCE_TYPES: readonly ResourceTypeOptions[] = [EXPOSED_API, INGRESS, SECRET, CORE_EVENT, EVENT, LEASE];
+export const DEFAULT_RESOURCE_TYPES: readonly ResourceTypeOptions[] = [
+  EXPOSED_API,
+  INGRESS,
+  SECRET,
+  CORE_EVENT,
+  EVENT,
+  LEASE,
+];
 
 export function typeId(group: string, plural: string): string {
   return group ? `${plural}.${group}` : plural;
@@ -72,7 +105,9 @@ export function apiVersionOf(group: string, version: string): string {
 /** Splits `group/version` (or a core `v1`) into its parts. */
 export function parseApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.lastIndexOf('/');
-  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 const VERSION_PATTERN = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
@@ -99,10 +134,17 @@ export function settleType(options: ResourceTypeOptions): ResourceType {
   if (versions.length === 0) throw new Error(`resource type ${options.plural} serves no version`);
   const preferredVersion = options.preferredVersion ?? versions[0] ?? 'v1';
   return {
-    id: typeId(options.group, options.plural), group: options.group, versions, preferredVersion,
-    kind: options.kind, listKind: `${options.kind}List`, plural: options.plural,
-    singular: options.singular ?? options.kind.toLowerCase(), shortNames: options.shortNames ?? [],
-    custom: options.custom ?? false, statusSubresource: options.statusSubresource ?? false,
+    id: typeId(options.group, options.plural),
+    group: options.group,
+    versions,
+    preferredVersion,
+    kind: options.kind,
+    listKind: `${options.kind}List`,
+    plural: options.plural,
+    singular: options.singular ?? options.kind.toLowerCase(),
+    shortNames: options.shortNames ?? [],
+    custom: options.custom ?? false,
+    statusSubresource: options.statusSubresource ?? false,
   };
 }
 
@@ -123,16 +165,24 @@ export function createTypeRegistry(
   if (unknownOverride) throw new Error(`override for unknown resource type ${unknownOverride}`);
   return {
     all,
-    byPath: (group, version, plural) => all.find((t) => t.group === group && t.plural === plural && t.versions.includes(version)),
+    byPath: (group, version, plural) =>
+      all.find((t) => t.group === group && t.plural === plural && t.versions.includes(version)),
     byApiVersionKind(apiVersion, kind) {
       const { group, version } = parseApiVersion(apiVersion);
       return all.find((t) => t.group === group && t.kind === kind && t.versions.includes(version));
     },
     byName(name) {
       const lower = name.toLowerCase();
-      const found = all.find((t) => t.id === lower)
-        ?? all.find((t) => t.plural === lower && t.group === '')
-        ?? all.find((t) => t.plural === lower || t.singular === lower || t.kind.toLowerCase() === lower || t.shortNames.includes(lower));
+      const found =
+        all.find((t) => t.id === lower) ??
+        all.find((t) => t.plural === lower && t.group === '') ??
+        all.find(
+          (t) =>
+            t.plural === lower ||
+            t.singular === lower ||
+            t.kind.toLowerCase() === lower ||
+            t.shortNames.includes(lower),
+        );
       if (!found) throw new Error(`unknown resource type ${name}`);
       return found;
     },

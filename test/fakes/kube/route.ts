@@ -29,7 +29,15 @@ export type DiscoveryTarget =
 
 export type Route =
   | { readonly kind: 'discovery'; readonly target: DiscoveryTarget }
-  | { readonly kind: 'resource'; readonly type: ResourceType; readonly version: string; readonly verb: Verb | undefined; readonly namespace?: string; readonly name?: string; readonly subresource?: string }
+  | {
+      readonly kind: 'resource';
+      readonly type: ResourceType;
+      readonly version: string;
+      readonly verb: Verb | undefined;
+      readonly namespace?: string;
+      readonly name?: string;
+      readonly subresource?: string;
+    }
   | { readonly kind: 'unknown' };
 
 function discoveryTarget(segments: readonly string[]): DiscoveryTarget | undefined {
@@ -47,12 +55,18 @@ export function isWatch(query: Readonly<Record<string, string>>): boolean {
 
 function verbOf(method: string, hasName: boolean, watch: boolean): Verb | undefined {
   switch (method) {
-    case 'GET': return hasName ? 'get' : watch ? 'watch' : 'list';
-    case 'POST': return hasName ? undefined : 'create';
-    case 'PUT': return hasName ? 'update' : undefined;
-    case 'PATCH': return hasName ? 'patch' : undefined;
-    case 'DELETE': return hasName ? 'delete' : 'deletecollection';
-    default: return undefined;
+    case 'GET':
+      return hasName ? 'get' : watch ? 'watch' : 'list';
+    case 'POST':
+      return hasName ? undefined : 'create';
+    case 'PUT':
+      return hasName ? 'update' : undefined;
+    case 'PATCH':
+      return hasName ? 'patch' : undefined;
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
   }
 }
 
@@ -69,7 +83,7 @@ function resourcePath(segments: readonly string[]): ResourcePath | undefined {
   const [root] = segments;
   const prefix = root === 'api' ? 2 : root === 'apis' ? 3 : 0;
   if (prefix === 0 || segments.length <= prefix) return undefined;
-  const group = root === 'api' ? '' : segments[1] ?? '';
+  const group = root === 'api' ? '' : (segments[1] ?? '');
   const version = segments[prefix - 1] ?? '';
   const rest = segments.slice(prefix);
   if (rest.length === 1) return { group, version, plural: rest[0] ?? '' };
@@ -78,25 +92,53 @@ function resourcePath(segments: readonly string[]): ResourcePath | undefined {
   return { group, version, plural: plural ?? '', namespace, name, subresource } as ResourcePath;
 }
 
-export function parseRoute(registry: TypeRegistry, method: string, pathname: string, query: Readonly<Record<string, string>>): Route {
-  const segments = pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+export function parseRoute(
+  registry: TypeRegistry,
+  method: string,
+  pathname: string,
+  query: Readonly<Record<string, string>>,
+): Route {
+  const segments = pathname
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
   const target = discoveryTarget(segments);
   if (target) return method === 'GET' ? { kind: 'discovery', target } : { kind: 'unknown' };
   const path = resourcePath(segments);
   const type = path && registry.byPath(path.group, path.version, path.plural);
   if (!path || !type) return { kind: 'unknown' };
-  if (path.subresource !== undefined && (path.subresource !== 'status' || !type.statusSubresource)) return { kind: 'unknown' };
+  if (path.subresource !== undefined && (path.subresource !== 'status' || !type.statusSubresource))
+    return { kind: 'unknown' };
   const verb = verbOf(method, path.name !== undefined, isWatch(query));
   // A collection across all namespaces can only be read.
   const allowed = path.namespace !== undefined || verb === 'list' || verb === 'watch';
-  return { kind: 'resource', type, version: path.version, verb: allowed ? verb : undefined, namespace: path.namespace, name: path.name, subresource: path.subresource };
+  return {
+    kind: 'resource',
+    type,
+    version: path.version,
+    verb: allowed ? verb : undefined,
+    namespace: path.namespace,
+    name: path.name,
+    subresource: path.subresource,
+  };
 }
 
-export function recordOf(route: Route, method: string, path: string, query: Readonly<Record<string, string>>, contentType?: string): RequestRecord {
+export function recordOf(
+  route: Route,
+  method: string,
+  path: string,
+  query: Readonly<Record<string, string>>,
+  contentType?: string,
+): RequestRecord {
   const base = contentType ? { method, path, query, contentType } : { method, path, query };
   if (route.kind === 'discovery') return { ...base, verb: 'discovery' };
   if (route.kind === 'unknown') return { ...base, verb: 'unknown' };
-  const record: RequestRecord = { ...base, verb: route.verb ?? 'unknown', resource: route.type.id, version: route.version };
+  const record: RequestRecord = {
+    ...base,
+    verb: route.verb ?? 'unknown',
+    resource: route.type.id,
+    version: route.version,
+  };
   return Object.assign(record, strip({ namespace: route.namespace, name: route.name, subresource: route.subresource }));
 }
 

@@ -55,11 +55,16 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 function discovery(options: RouterOptions, target: DiscoveryTarget): unknown {
   switch (target.document) {
-    case 'api': return apiVersions(options.serverAddress());
-    case 'apis': return apiGroupList(options.registry);
-    case 'version': return VERSION_INFO;
-    case 'group': return apiGroupDocument(options.registry, target.group);
-    case 'resources': return apiResourceList(options.registry, target.group, target.version);
+    case 'api':
+      return apiVersions(options.serverAddress());
+    case 'apis':
+      return apiGroupList(options.registry);
+    case 'version':
+      return VERSION_INFO;
+    case 'group':
+      return apiGroupDocument(options.registry, target.group);
+    case 'resources':
+      return apiResourceList(options.registry, target.group, target.version);
   }
 }
 
@@ -76,7 +81,13 @@ function authorised(options: RouterOptions, request: IncomingMessage): boolean {
   return options.token === true || header === `Bearer ${options.token}`;
 }
 
-async function dispatch(options: RouterOptions, request: IncomingMessage, response: ServerResponse, url: URL, query: Record<string, string>): Promise<void> {
+async function dispatch(
+  options: RouterOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  query: Record<string, string>,
+): Promise<void> {
   const route = parseRoute(options.registry, request.method ?? 'GET', url.pathname, query);
   if (route.kind === 'unknown') throw resourceNotFound();
   if (route.kind === 'discovery') {
@@ -94,20 +105,32 @@ async function dispatch(options: RouterOptions, request: IncomingMessage, respon
         options.notify();
       };
     };
-    return serveWatch(response, route, query, { store: options.store, bookmarkIntervalMs: options.bookmarkIntervalMs, register });
+    return serveWatch(response, route, query, {
+      store: options.store,
+      bookmarkIntervalMs: options.bookmarkIntervalMs,
+      register,
+    });
   }
   const body = await readBody(request);
   const result = handleResource(options.store, { route, query, contentType: request.headers['content-type'], body });
   send(response, result.status, result.body);
 }
 
-export function createRequestHandler(options: RouterOptions): (request: IncomingMessage, response: ServerResponse) => void {
+export function createRequestHandler(
+  options: RouterOptions,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const query = Object.fromEntries(url.searchParams);
     const method = request.method ?? 'GET';
     const contentType = request.headers['content-type'];
-    const record = recordOf(parseRoute(options.registry, method, url.pathname, query), method, url.pathname, query, contentType);
+    const record = recordOf(
+      parseRoute(options.registry, method, url.pathname, query),
+      method,
+      url.pathname,
+      query,
+      contentType,
+    );
     options.requests.push(record);
     const fault = takeFault(options.faults, record);
     if (!authorised(options, request)) {
@@ -118,7 +141,10 @@ export function createRequestHandler(options: RouterOptions): (request: Incoming
       send(response, fault.status, fault.body ?? statusForCode(fault.status));
     } else {
       dispatch(options, request, response, url, query).catch((error: unknown) => {
-        const status = error instanceof KubeError ? error.toStatus() : failure(500, 'InternalError', `stand-in failed: ${String(error)}`);
+        const status =
+          error instanceof KubeError
+            ? error.toStatus()
+            : failure(500, 'InternalError', `stand-in failed: ${String(error)}`);
         if (response.headersSent) response.end();
         else send(response, status.code, status);
       });

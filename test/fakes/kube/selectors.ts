@@ -46,7 +46,8 @@ function parseRequirement(term: string, selector: string): Requirement {
   } else {
     requirement = { op: 'exists', key: term };
   }
-  if (!KEY.test(requirement.key)) throw badRequest(`unable to parse requirement: invalid label key "${requirement.key}" in selector "${selector}"`);
+  if (!KEY.test(requirement.key))
+    throw badRequest(`unable to parse requirement: invalid label key "${requirement.key}" in selector "${selector}"`);
   return requirement;
 }
 
@@ -54,10 +55,14 @@ function matches(requirement: Requirement, labels: Readonly<Record<string, strin
   const has = Object.hasOwn(labels, requirement.key);
   const value = labels[requirement.key];
   switch (requirement.op) {
-    case 'exists': return has;
-    case 'notExists': return !has;
-    case 'in': return has && requirement.values.includes(value ?? '');
-    case 'notIn': return !has || !requirement.values.includes(value ?? '');
+    case 'exists':
+      return has;
+    case 'notExists':
+      return !has;
+    case 'in':
+      return has && requirement.values.includes(value ?? '');
+    case 'notIn':
+      return !has || !requirement.values.includes(value ?? '');
   }
 }
 

@@ -67,13 +67,26 @@ export function alreadyExists(type: ResourceType, name: string): KubeError {
   return new KubeError(409, 'AlreadyExists', `${qualified(type, name)} already exists`, detailsOf(type, name));
 }
 
-export function conflict(type: ResourceType, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): KubeError {
-  return new KubeError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(type, name)}: ${why}`, detailsOf(type, name));
+export function conflict(
+  type: ResourceType,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): KubeError {
+  return new KubeError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(type, name)}: ${why}`,
+    detailsOf(type, name),
+  );
 }
 
 export function invalid(type: ResourceType, name: string, field: string, detail: string): KubeError {
   const message = `${type.kind} "${name}" is invalid: ${field}: ${detail}`;
-  return new KubeError(422, 'Invalid', message, { ...detailsOf(type, name), kind: type.kind, causes: [{ reason: 'FieldValueInvalid', message: detail, field }] });
+  return new KubeError(422, 'Invalid', message, {
+    ...detailsOf(type, name),
+    kind: type.kind,
+    causes: [{ reason: 'FieldValueInvalid', message: detail, field }],
+  });
 }
 
 export function badRequest(message: string): KubeError {
@@ -89,7 +102,11 @@ export function resourceNotFound(): KubeError {
 }
 
 export function unsupportedMediaType(contentType: string): KubeError {
-  return new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  return new KubeError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
 }
 
 export function expired(resourceVersion: string, oldest: number): KubeError {
@@ -97,9 +114,19 @@ export function expired(resourceVersion: string, oldest: number): KubeError {
 }
 
 const REASONS: Readonly<Record<number, string>> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-  409: 'Conflict', 410: 'Gone', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests',
-  500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Gone',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 /** The Status an injected fault answers with when the test gives no body. */

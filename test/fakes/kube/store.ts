@@ -6,7 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type KubeObject, timestamp } from './object.ts';
-import { hasFinalizers, isBeingDeleted, isNoOp, markDeleting, prepareCreate, prepareUpdate, storedApiVersion, type UpdateOptions } from './object-rules.ts';
+import {
+  hasFinalizers,
+  isBeingDeleted,
+  isNoOp,
+  markDeleting,
+  prepareCreate,
+  prepareUpdate,
+  storedApiVersion,
+  type UpdateOptions,
+} from './object-rules.ts';
 import type { ResourceType } from './resource-types.ts';
 import { alreadyExists, conflict, expired, notFound } from './status.ts';
 
@@ -73,7 +82,9 @@ export function createStore(options: StoreOptions) {
     const key = keyOf(stored.metadata.namespace ?? '', stored.metadata.name ?? '');
     if (type === 'DELETED') bucket(resource).delete(key);
     else bucket(resource).set(key, stored);
-    const event: StoreEvent = previous ? { type, resourceVersion: counter, resource, object: stored, previous } : { type, resourceVersion: counter, resource, object: stored };
+    const event: StoreEvent = previous
+      ? { type, resourceVersion: counter, resource, object: stored, previous }
+      : { type, resourceVersion: counter, resource, object: stored };
     history.push(event);
     while (history.length > options.historyLimit) compacted = history.shift()?.resourceVersion ?? compacted;
     for (const listener of [...listeners]) listener(event);
@@ -94,7 +105,8 @@ export function createStore(options: StoreOptions) {
 
   function findByUid(namespace: string, uid: string): KubeObject | undefined {
     for (const [, items] of objects) {
-      for (const object of items.values()) if (object.metadata.uid === uid && object.metadata.namespace === namespace) return object;
+      for (const object of items.values())
+        if (object.metadata.uid === uid && object.metadata.namespace === namespace) return object;
     }
     return undefined;
   }
@@ -107,7 +119,12 @@ export function createStore(options: StoreOptions) {
         if (dependent.metadata.namespace !== namespace || !refs.some((r) => r.uid === ownerUid)) continue;
         const others = refs.filter((r) => r.uid !== ownerUid && findByUid(namespace, r.uid));
         if (others.length > 0) {
-          commit('MODIFIED', resource, { ...dependent, metadata: { ...dependent.metadata, ownerReferences: others } }, dependent);
+          commit(
+            'MODIFIED',
+            resource,
+            { ...dependent, metadata: { ...dependent.metadata, ownerReferences: others } },
+            dependent,
+          );
         } else {
           deleteObject(resource, namespace, dependent.metadata.name ?? '', {});
         }
@@ -118,8 +135,18 @@ export function createStore(options: StoreOptions) {
   function deleteObject(resource: ResourceType, namespace: string, name: string, opts: DeleteOptions): DeleteResult {
     const current = existing(resource, namespace, name);
     const { uid, resourceVersion } = opts.preconditions ?? {};
-    if (uid && uid !== current.metadata.uid) throw conflict(resource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`);
-    if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) throw conflict(resource, name, `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    if (uid && uid !== current.metadata.uid)
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`,
+      );
+    if (resourceVersion && resourceVersion !== current.metadata.resourceVersion)
+      throw conflict(
+        resource,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     if (hasFinalizers(current)) {
       if (isBeingDeleted(current)) return { object: structuredClone(current), deleted: false };
       const marked = markDeleting(current, now());
@@ -146,12 +173,23 @@ export function createStore(options: StoreOptions) {
     },
 
     create(resource: ResourceType, namespace: string, body: KubeObject, opts: WriteOptions = {}): KubeObject {
-      const object = prepareCreate(resource, namespace, body, { now: now(), uid: randomUUID(), suffix: randomSuffix() });
-      if (bucket(resource).has(keyOf(namespace, object.metadata.name ?? ''))) throw alreadyExists(resource, object.metadata.name ?? '');
+      const object = prepareCreate(resource, namespace, body, {
+        now: now(),
+        uid: randomUUID(),
+        suffix: randomSuffix(),
+      });
+      if (bucket(resource).has(keyOf(namespace, object.metadata.name ?? '')))
+        throw alreadyExists(resource, object.metadata.name ?? '');
       return opts.dryRun ? object : commit('ADDED', resource, object);
     },
 
-    update(resource: ResourceType, namespace: string, name: string, body: KubeObject, opts: UpdateOptions & WriteOptions): KubeObject {
+    update(
+      resource: ResourceType,
+      namespace: string,
+      name: string,
+      body: KubeObject,
+      opts: UpdateOptions & WriteOptions,
+    ): KubeObject {
       const current = existing(resource, namespace, name);
       const next = prepareUpdate(resource, current, body, opts);
       if (isNoOp(current, next)) return structuredClone(current);
@@ -166,7 +204,13 @@ export function createStore(options: StoreOptions) {
     seed(resource: ResourceType, object: KubeObject): KubeObject {
       const namespace = object.metadata.namespace ?? 'default';
       const previous = bucket(resource).get(keyOf(namespace, object.metadata.name ?? ''));
-      const metadata = { generation: 1, creationTimestamp: now(), ...object.metadata, namespace, uid: object.metadata.uid ?? previous?.metadata.uid ?? randomUUID() };
+      const metadata = {
+        generation: 1,
+        creationTimestamp: now(),
+        ...object.metadata,
+        namespace,
+        uid: object.metadata.uid ?? previous?.metadata.uid ?? randomUUID(),
+      };
       const seeded = { ...object, apiVersion: storedApiVersion(resource), kind: resource.kind, metadata };
       return previous ? commit('MODIFIED', resource, seeded, previous) : commit('ADDED', resource, seeded);
     },

@@ -45,7 +45,12 @@ interface StartPoint {
   readonly initialEvents: boolean;
 }
 
-function startPoint(options: WatchOptions, route: ResourceRoute, query: Readonly<Record<string, string>>, selector: Selector): StartPoint {
+function startPoint(
+  options: WatchOptions,
+  route: ResourceRoute,
+  query: Readonly<Record<string, string>>,
+  selector: Selector,
+): StartPoint {
   const requested = query.resourceVersion ?? '';
   // Unset or "0": the current state as synthetic ADDED events, then changes.
   if (requested === '' || requested === '0' || query.sendInitialEvents === 'true') {
@@ -62,7 +67,11 @@ function startPoint(options: WatchOptions, route: ResourceRoute, query: Readonly
 }
 
 function openStream(response: ServerResponse): void {
-  response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  response.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   response.flushHeaders();
 }
 
@@ -75,7 +84,13 @@ function writerFor(response: ServerResponse): Write {
 }
 
 /** Follows the store until the client leaves, the timeout passes, or the test ends the watch. */
-function follow(response: ServerResponse, route: ResourceRoute, query: Readonly<Record<string, string>>, selector: Selector, options: WatchOptions): void {
+function follow(
+  response: ServerResponse,
+  route: ResourceRoute,
+  query: Readonly<Record<string, string>>,
+  selector: Selector,
+  options: WatchOptions,
+): void {
   const write = writerFor(response);
   const timers: NodeJS.Timeout[] = [];
   let forget = () => {};
@@ -92,7 +107,8 @@ function follow(response: ServerResponse, route: ResourceRoute, query: Readonly<
   };
   const timeoutSeconds = Number(query.timeoutSeconds ?? 0);
   if (timeoutSeconds > 0) timers.push(setTimeout(finish, timeoutSeconds * 1000));
-  if (query.allowWatchBookmarks === 'true') timers.push(setInterval(() => write('BOOKMARK', bookmark(route, options.store)), options.bookmarkIntervalMs));
+  if (query.allowWatchBookmarks === 'true')
+    timers.push(setInterval(() => write('BOOKMARK', bookmark(route, options.store)), options.bookmarkIntervalMs));
   forget = options.register({
     end: finish,
     expire: () => {
@@ -109,7 +125,12 @@ function bookmark(route: ResourceRoute, store: Store, annotations?: Record<strin
 }
 
 /** Serves one watch. Throws before writing anything on a bad request. */
-export function serveWatch(response: ServerResponse, route: ResourceRoute, query: Readonly<Record<string, string>>, options: WatchOptions): void {
+export function serveWatch(
+  response: ServerResponse,
+  route: ResourceRoute,
+  query: Readonly<Record<string, string>>,
+  options: WatchOptions,
+): void {
   const selector = combine(parseLabelSelector(query.labelSelector), parseFieldSelector(query.fieldSelector));
   const write = writerFor(response);
   let start: StartPoint;

@@ -12,20 +12,36 @@ const writes: string[] = [];
 // The production credential path: DefaultAzureCredential from the environment (AZURE_AUTHORITY_HOST names the Entra stand-in).
 const credential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
 const client: ApimClient = createApimClient(
-  { subscriptionId: TEST_SERVICE.subscriptionId, resourceGroup: TEST_SERVICE.resourceGroup, serviceName: TEST_SERVICE.name, endpoint: arm.url },
+  {
+    subscriptionId: TEST_SERVICE.subscriptionId,
+    resourceGroup: TEST_SERVICE.resourceGroup,
+    serviceName: TEST_SERVICE.name,
+    endpoint: arm.url,
+  },
   credential,
-  { pollIntervalMs: 5, writeLimiter: async (op) => void writes.push(op), onCall: (op, status) => void calls.push({ op, status }) },
+  {
+    pollIntervalMs: 5,
+    writeLimiter: async (op) => void writes.push(op),
+    onCall: (op, status) => void calls.push({ op, status }),
+  },
 );
 
 const OPENAPI = JSON.stringify({
-  openapi: '3.0.3', info: { title: 'Catalog', version: '1' }, servers: [{ url: 'https://from-doc.example' }],
+  openapi: '3.0.3',
+  info: { title: 'Catalog', version: '1' },
+  servers: [{ url: 'https://from-doc.example' }],
   paths: { '/items': { get: { operationId: 'listItems' }, post: { operationId: 'createItem' } } },
 });
 
 function definition(over: Partial<ApiDefinition> = {}): ApiDefinition {
   return {
-    displayName: 'ns1 catalog', path: 'ns1/catalog', serviceUrl: 'https://gateway.example/ns1/catalog', protocols: ['https'],
-    subscriptionRequired: false, description: 'Managed by oda-apim-operator', ...over,
+    displayName: 'ns1 catalog',
+    path: 'ns1/catalog',
+    serviceUrl: 'https://gateway.example/ns1/catalog',
+    protocols: ['https'],
+    subscriptionRequired: false,
+    description: 'Managed by oda-apim-operator',
+    ...over,
   };
 }
 
@@ -44,26 +60,54 @@ t.test('getApi of a missing API is undefined', async (t) => {
 });
 
 t.test('putApi awaits the long-running operation; the import keeps serviceUrl sent in the same request', async (t) => {
-  await client.ensureOpenIdProvider('entra', { displayName: 'Entra ID', metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`, clientId: 'aud' });
-  const state = await client.putApi('ns1-catalog', definition({ openidProviderId: 'entra', subscriptionKeyHeader: 'X-Key', import: { format: 'openapi+json', value: OPENAPI } }));
+  await client.ensureOpenIdProvider('entra', {
+    displayName: 'Entra ID',
+    metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`,
+    clientId: 'aud',
+  });
+  const state = await client.putApi(
+    'ns1-catalog',
+    definition({
+      openidProviderId: 'entra',
+      subscriptionKeyHeader: 'X-Key',
+      import: { format: 'openapi+json', value: OPENAPI },
+    }),
+  );
   t.equal(state.serviceUrl, 'https://gateway.example/ns1/catalog');
   t.match(state.etag, /^".+"$/);
   t.equal(state.openidProviderId, 'entra');
   t.equal(state.subscriptionKeyHeader, 'X-Key');
   t.equal(arm.state().apis['ns1-catalog']?.operations.length, 2);
-  t.ok(arm.requests.some((r) => r.path.startsWith('tenant/operationResults/')), 'the operation was polled');
+  t.ok(
+    arm.requests.some((r) => r.path.startsWith('tenant/operationResults/')),
+    'the operation was polled',
+  );
   const read = await client.getApi('ns1-catalog');
   t.same(read, state);
   t.same(read && { ...read, etag: 'x' }, {
-    id: 'ns1-catalog', etag: 'x', displayName: 'ns1 catalog', path: 'ns1/catalog', serviceUrl: 'https://gateway.example/ns1/catalog', protocols: ['https'],
-    subscriptionRequired: false, subscriptionKeyHeader: 'X-Key', subscriptionKeyQuery: 'subscription-key', description: 'Managed by oda-apim-operator',
-    openidProviderId: 'entra', apiRevision: '1', isCurrent: true,
+    id: 'ns1-catalog',
+    etag: 'x',
+    displayName: 'ns1 catalog',
+    path: 'ns1/catalog',
+    serviceUrl: 'https://gateway.example/ns1/catalog',
+    protocols: ['https'],
+    subscriptionRequired: false,
+    subscriptionKeyHeader: 'X-Key',
+    subscriptionKeyQuery: 'subscription-key',
+    description: 'Managed by oda-apim-operator',
+    openidProviderId: 'entra',
+    apiRevision: '1',
+    isCurrent: true,
   });
 });
 
 t.test('ensureOpenIdProvider writes only when something differs', async (t) => {
   writes.length = 0;
-  const p = { displayName: 'Entra ID', metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`, clientId: 'aud' };
+  const p = {
+    displayName: 'Entra ID',
+    metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`,
+    clientId: 'aud',
+  };
   await client.ensureOpenIdProvider('entra', p);
   t.same(writes, []);
   await client.ensureOpenIdProvider('entra', { ...p, clientId: 'aud2' });
@@ -81,7 +125,7 @@ t.test('putApi with the current ETag succeeds; a stale one is a RetryableError (
   t.match(stale.message, /412/);
 });
 
-t.test('a path conflict is a PermanentError that carries APIM\'s details', async (t) => {
+t.test("a path conflict is a PermanentError that carries APIM's details", async (t) => {
   const error = await failure(client.putApi('ns2-catalog', definition({ displayName: 'ns2 catalog' })));
   t.type(error, PermanentError);
   t.match(error.message, /Cannot create API 'ns2-catalog' with the same Path 'ns1\/catalog' as API 'ns1-catalog'/);
@@ -108,7 +152,11 @@ t.test('a 500 is retried by the SDK once; repeated ones become a RetryableError'
 t.test('a failure that shows only while polling is classified', async (t) => {
   arm.failNext({ method: 'PUT', path: 'apis/ns3-late' }, 500, { whilePolling: true });
   t.type(await failure(client.putApi('ns3-late', definition({ displayName: 'late', path: 'late' }))), RetryableError);
-  arm.failNext({ method: 'PUT', path: 'apis/ns3-late' }, 400, { whilePolling: true, code: 'ValidationError', message: 'Named value not found.' });
+  arm.failNext({ method: 'PUT', path: 'apis/ns3-late' }, 400, {
+    whilePolling: true,
+    code: 'ValidationError',
+    message: 'Named value not found.',
+  });
   const error = await failure(client.putApi('ns3-late', definition({ displayName: 'late', path: 'late' })));
   t.type(error, PermanentError);
   t.match(error.message, /Named value not found/);
@@ -116,7 +164,8 @@ t.test('a failure that shows only while polling is classified', async (t) => {
 
 t.test('policy text round-trips (reformatted by APIM); a missing policy is undefined', async (t) => {
   t.equal(await client.getPolicy('ns1-catalog'), undefined);
-  const xml = '<policies><inbound><base /><validate-jwt header-name="Authorization" failed-validation-httpcode="401"><openid-config url="https://login.example/.well-known/openid-configuration" /><audiences><audience>api://x</audience></audiences></validate-jwt></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>';
+  const xml =
+    '<policies><inbound><base /><validate-jwt header-name="Authorization" failed-validation-httpcode="401"><openid-config url="https://login.example/.well-known/openid-configuration" /><audiences><audience>api://x</audience></audiences></validate-jwt></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>';
   await client.putPolicy('ns1-catalog', xml);
   const back = await client.getPolicy('ns1-catalog');
   t.not(back, xml, 'APIM reformats');

@@ -9,20 +9,35 @@ const { arm } = azure;
 const RG = TEST_SERVICE.resourceGroup;
 const SVC = TEST_SERVICE.name;
 const fast = { updateIntervalInMs: 5 };
-const client = new ApiManagementClient(new DefaultAzureCredential({ disableInstanceDiscovery: true }), TEST_SERVICE.subscriptionId, {
-  endpoint: arm.url, retryOptions: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
-});
+const client = new ApiManagementClient(
+  new DefaultAzureCredential({ disableInstanceDiscovery: true }),
+  TEST_SERVICE.subscriptionId,
+  {
+    endpoint: arm.url,
+    retryOptions: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
+  },
+);
 
 const OPENAPI = JSON.stringify({
-  openapi: '3.0.3', info: { title: 'Orders', version: '1' }, servers: [{ url: 'https://from-doc.example/v1' }],
-  paths: { '/orders': { get: { operationId: 'listOrders' }, post: { operationId: 'createOrder' } }, '/orders/{id}': { get: { operationId: 'getOrder' }, delete: {} } },
+  openapi: '3.0.3',
+  info: { title: 'Orders', version: '1' },
+  servers: [{ url: 'https://from-doc.example/v1' }],
+  paths: {
+    '/orders': { get: { operationId: 'listOrders' }, post: { operationId: 'createOrder' } },
+    '/orders/{id}': { get: { operationId: 'getOrder' }, delete: {} },
+  },
 });
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-interface Caught { statusCode?: number; code?: string; message: string; details?: unknown }
+interface Caught {
+  statusCode?: number;
+  code?: string;
+  message: string;
+  details?: unknown;
+}
 async function caught(promise: Promise<unknown>): Promise<Caught> {
   try {
     await promise;
@@ -34,18 +49,41 @@ async function caught(promise: Promise<unknown>): Promise<Caught> {
 
 t.test('create (long-running), get with eTag, update with ifMatch, stale ifMatch 412, delete', async (t) => {
   arm.resetLog();
-  const created = await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'orders', { displayName: 'Orders', path: 'orders', serviceUrl: 'https://backend.example/orders', protocols: ['https'] }, fast);
+  const created = await client.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'orders',
+    { displayName: 'Orders', path: 'orders', serviceUrl: 'https://backend.example/orders', protocols: ['https'] },
+    fast,
+  );
   t.equal(created.serviceUrl, 'https://backend.example/orders');
-  t.ok(arm.requests.some((r) => r.path.startsWith('tenant/operationResults/')), 'the SDK polled the operation');
+  t.ok(
+    arm.requests.some((r) => r.path.startsWith('tenant/operationResults/')),
+    'the SDK polled the operation',
+  );
   t.ok(arm.requests.every((r) => r.apiVersion === '2024-05-01'));
   const got = await client.api.get(RG, SVC, 'orders');
   t.match(got.eTag, /^".+"$/);
   const tag = await client.api.getEntityTag(RG, SVC, 'orders');
   t.equal(tag.eTag, got.eTag);
-  const updated = await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'orders', { displayName: 'Orders v2', path: 'orders' }, { ...fast, ifMatch: got.eTag! });
+  const updated = await client.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'orders',
+    { displayName: 'Orders v2', path: 'orders' },
+    { ...fast, ifMatch: got.eTag! },
+  );
   t.equal(updated.displayName, 'Orders v2');
   t.equal(updated.serviceUrl, 'https://backend.example/orders', 'a PUT without import keeps serviceUrl');
-  const stale = await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'orders', { displayName: 'Orders v3', path: 'orders' }, { ...fast, ifMatch: got.eTag! }).catch((e: unknown) => e);
+  const stale = await client.api
+    .beginCreateOrUpdateAndWait(
+      RG,
+      SVC,
+      'orders',
+      { displayName: 'Orders v3', path: 'orders' },
+      { ...fast, ifMatch: got.eTag! },
+    )
+    .catch((e: unknown) => e);
   t.equal(statusOf(stale), 412);
   t.equal(arm.requests.filter((r) => r.method === 'PUT').at(-1)?.ifMatch, got.eTag);
   const current = await client.api.get(RG, SVC, 'orders');
@@ -56,12 +94,35 @@ t.test('create (long-running), get with eTag, update with ifMatch, stale ifMatch
 });
 
 t.test('import records operations and resets serviceUrl unless sent in the same request', async (t) => {
-  await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'imp', { displayName: 'Imp', path: 'imp', serviceUrl: 'https://mine.example', format: 'openapi+json', value: OPENAPI }, fast);
+  await client.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'imp',
+    { displayName: 'Imp', path: 'imp', serviceUrl: 'https://mine.example', format: 'openapi+json', value: OPENAPI },
+    fast,
+  );
   let state = arm.state().apis.imp!;
   t.equal(state.properties.serviceUrl, 'https://mine.example');
-  t.same(state.operations.map((o) => `${o.method} ${o.urlTemplate}`).sort(), ['DELETE /orders/{id}', 'GET /orders', 'GET /orders/{id}', 'POST /orders']);
-  t.same(state.operations.map((o) => o.operationId).filter(Boolean).sort(), ['createOrder', 'getOrder', 'listOrders']);
-  await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'imp', { path: 'imp', format: 'openapi+json', value: OPENAPI }, fast);
+  t.same(state.operations.map((o) => `${o.method} ${o.urlTemplate}`).sort(), [
+    'DELETE /orders/{id}',
+    'GET /orders',
+    'GET /orders/{id}',
+    'POST /orders',
+  ]);
+  t.same(
+    state.operations
+      .map((o) => o.operationId)
+      .filter(Boolean)
+      .sort(),
+    ['createOrder', 'getOrder', 'listOrders'],
+  );
+  await client.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'imp',
+    { path: 'imp', format: 'openapi+json', value: OPENAPI },
+    fast,
+  );
   state = arm.state().apis.imp!;
   t.equal(state.properties.serviceUrl, 'https://from-doc.example/v1', 'the import reset serviceUrl to the document');
   const ops = await client.apiOperation.listByApi(RG, SVC, 'imp').byPage().next();
@@ -70,17 +131,22 @@ t.test('import records operations and resets serviceUrl unless sent in the same 
 
 t.test('path and display-name conflicts are 400 ValidationError with targets', async (t) => {
   await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'one', { displayName: 'One', path: 'shared' }, fast);
-  const path = await caught(client.api.beginCreateOrUpdateAndWait(RG, SVC, 'two', { displayName: 'Two', path: 'shared' }, fast));
+  const path = await caught(
+    client.api.beginCreateOrUpdateAndWait(RG, SVC, 'two', { displayName: 'Two', path: 'shared' }, fast),
+  );
   t.equal(path.statusCode, 400);
   t.equal(path.code, 'ValidationError');
   t.match(JSON.stringify(path.details), /Cannot create API 'two' with the same Path 'shared' as API 'one'/);
-  const name = await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'three', { displayName: 'one', path: 'three' }, fast).catch((e: unknown) => e);
+  const name = await client.api
+    .beginCreateOrUpdateAndWait(RG, SVC, 'three', { displayName: 'one', path: 'three' }, fast)
+    .catch((e: unknown) => e);
   t.match(JSON.stringify((name as { details: unknown }).details), /"target":"name"/);
 });
 
 t.test('policy round trip comes back reformatted', async (t) => {
   await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'pol', { displayName: 'Pol', path: 'pol' }, fast);
-  const xml = '<policies><inbound><base /><rate-limit-by-key calls="10" renewal-period="60" counter-key="@(context.Request.IpAddress)" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>';
+  const xml =
+    '<policies><inbound><base /><rate-limit-by-key calls="10" renewal-period="60" counter-key="@(context.Request.IpAddress)" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>';
   await client.apiPolicy.createOrUpdate(RG, SVC, 'pol', 'policy', { format: 'rawxml', value: xml });
   const list = await client.apiPolicy.listByApi(RG, SVC, 'pol');
   const back = list.value?.[0]?.value ?? '';
@@ -97,23 +163,38 @@ t.test('429 with Retry-After is retried by the SDK; 500 too; 409 surfaces', asyn
   arm.failNext({ method: 'GET', path: 'apis/pol' }, 429, { retryAfterMs: 20 });
   arm.failNext({ method: 'GET', path: 'apis/pol' }, 500);
   t.equal((await client.api.get(RG, SVC, 'pol')).displayName, 'Pol');
-  t.same(arm.requests.map((r) => r.status), [429, 500, 200]);
+  t.same(
+    arm.requests.map((r) => r.status),
+    [429, 500, 200],
+  );
   arm.failNext({ method: 'PUT' }, 409);
-  const conflict = await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'pol', { displayName: 'Pol', path: 'pol' }, fast).catch((e: unknown) => e);
+  const conflict = await client.api
+    .beginCreateOrUpdateAndWait(RG, SVC, 'pol', { displayName: 'Pol', path: 'pol' }, fast)
+    .catch((e: unknown) => e);
   t.equal(statusOf(conflict), 409);
   t.equal((conflict as { code: string }).code, 'PessimisticConcurrencyConflict');
   t.same(arm.calls(), { reads: 3, writes: 1, total: 4 });
 });
 
 t.test('a failure that only shows while polling is surfaced and changes nothing', async (t) => {
-  arm.failNext({ method: 'PUT', path: 'apis/late' }, 400, { whilePolling: true, code: 'ValidationError', message: 'Named value not found.' });
-  const error = await caught(client.api.beginCreateOrUpdateAndWait(RG, SVC, 'late', { displayName: 'Late', path: 'late' }, fast));
+  arm.failNext({ method: 'PUT', path: 'apis/late' }, 400, {
+    whilePolling: true,
+    code: 'ValidationError',
+    message: 'Named value not found.',
+  });
+  const error = await caught(
+    client.api.beginCreateOrUpdateAndWait(RG, SVC, 'late', { displayName: 'Late', path: 'late' }, fast),
+  );
   t.match(error.message, /ValidationError/);
   t.equal(arm.state().apis.late, undefined);
 });
 
 t.test('OpenID provider, product link, subscription keys, revisions and release', async (t) => {
-  await client.openIdConnectProvider.createOrUpdate(RG, SVC, 'entra', { displayName: 'Entra', metadataEndpoint: 'https://login.example/v2.0/.well-known/openid-configuration', clientId: 'abc' });
+  await client.openIdConnectProvider.createOrUpdate(RG, SVC, 'entra', {
+    displayName: 'Entra',
+    metadataEndpoint: 'https://login.example/v2.0/.well-known/openid-configuration',
+    clientId: 'abc',
+  });
   t.equal((await client.openIdConnectProvider.get(RG, SVC, 'entra')).clientId, 'abc');
   await client.product.createOrUpdate(RG, SVC, 'oda', { displayName: 'ODA' });
   await client.productApi.createOrUpdate(RG, SVC, 'oda', 'pol');
@@ -121,9 +202,18 @@ t.test('OpenID provider, product link, subscription keys, revisions and release'
   t.equal(arm.requests.at(-1)?.status, 204);
   const keys = arm.addSubscription('sub-1');
   t.equal((await client.subscription.listSecrets(RG, SVC, 'sub-1')).primaryKey, keys.primaryKey);
-  await client.api.beginCreateOrUpdateAndWait(RG, SVC, 'pol;rev=2', { displayName: 'Pol', path: 'pol', apiRevision: '2' }, fast);
+  await client.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'pol;rev=2',
+    { displayName: 'Pol', path: 'pol', apiRevision: '2' },
+    fast,
+  );
   t.equal((await client.api.get(RG, SVC, 'pol;rev=2')).isCurrent, false);
-  await client.apiRelease.createOrUpdate(RG, SVC, 'pol', 'r2', { apiId: `/subscriptions/x/apis/pol;rev=2`, notes: 'go' });
+  await client.apiRelease.createOrUpdate(RG, SVC, 'pol', 'r2', {
+    apiId: `/subscriptions/x/apis/pol;rev=2`,
+    notes: 'go',
+  });
   const current = await client.api.get(RG, SVC, 'pol');
   t.equal(current.apiRevision, '2');
   t.equal(current.isCurrent, true);
@@ -135,13 +225,20 @@ t.test('latency injection and a bad token', async (t) => {
   await client.api.get(RG, SVC, 'pol');
   t.ok(Date.now() - started >= 90);
   arm.setLatency(0);
-  const res = await fetch(`${arm.url}/subscriptions/${TEST_SERVICE.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ApiManagement/service/${SVC}/apis/pol?api-version=2024-05-01`, { headers: { authorization: 'Bearer nope' } });
+  const res = await fetch(
+    `${arm.url}/subscriptions/${TEST_SERVICE.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ApiManagement/service/${SVC}/apis/pol?api-version=2024-05-01`,
+    { headers: { authorization: 'Bearer nope' } },
+  );
   t.equal(res.status, 401);
   t.equal(((await res.json()) as { error: { code: string } }).error.code, 'InvalidAuthenticationToken');
 });
 
 t.test('long-running modes: Location only, synchronous, more InProgress polls', async (t) => {
-  for (const [mode, polls] of [['location', 1], ['sync', 0], ['async-operation', 3]] as const) {
+  for (const [mode, polls] of [
+    ['location', 1],
+    ['sync', 0],
+    ['async-operation', 3],
+  ] as const) {
     arm.lro.mode = mode;
     arm.lro.pollsInProgress = polls;
     arm.resetLog();

@@ -12,9 +12,14 @@ const dir = mkdtempSync(join(tmpdir(), 'apim-cli-'));
 
 function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, LOG_LEVEL: 'silent' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -25,7 +30,11 @@ const file = (name: string, ...objects: object[]): string => {
 };
 
 t.test('valid files pass with exit code 0', async (t) => {
-  const result = await run('validate', fixturePath('exposedapi-from-cluster-2.json'), file('seed.yaml', seedExposedApi()));
+  const result = await run(
+    'validate',
+    fixturePath('exposedapi-from-cluster-2.json'),
+    file('seed.yaml', seedExposedApi()),
+  );
   t.equal(result.code, 0, result.stdout);
   t.match(result.stdout, /ExposedAPI components\/prdcat3-productcatalogmanagement-metrics: valid/);
   t.match(result.stdout, /ExposedAPI default\/seed-api: valid/);
@@ -33,7 +42,12 @@ t.test('valid files pass with exit code 0', async (t) => {
 });
 
 t.test('a multi-document file with an invalid resource fails with the webhook messages', async (t) => {
-  const path = file('multi.yaml', exposedApi({}, { name: 'good' }), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, exposedApi({ path: 'bad', rateLimit: { enabled: true, limit: 'abc' } }, { name: 'bad' }));
+  const path = file(
+    'multi.yaml',
+    exposedApi({}, { name: 'good' }),
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+    exposedApi({ path: 'bad', rateLimit: { enabled: true, limit: 'abc' } }, { name: 'bad' }),
+  );
   const result = await run('validate', path);
   t.equal(result.code, 1);
   t.match(result.stdout, /multi\.yaml#1 ExposedAPI components\/good: valid/);
@@ -44,7 +58,11 @@ t.test('a multi-document file with an invalid resource fails with the webhook me
 });
 
 t.test('two resources on one path in the same run', async (t) => {
-  const path = file('twins.yaml', exposedApi({ path: '/same' }, { name: 'a' }), exposedApi({ path: '/same/' }, { name: 'b' }));
+  const path = file(
+    'twins.yaml',
+    exposedApi({ path: '/same' }, { name: 'a' }),
+    exposedApi({ path: '/same/' }, { name: 'b' }),
+  );
   const result = await run('validate', path);
   t.equal(result.code, 1);
   t.match(result.stdout, /spec\.path: "\/same\/?" is already claimed by ExposedAPI components\/(a|b)/);

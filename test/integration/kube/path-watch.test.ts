@@ -3,7 +3,13 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { SECRET, startKubeApiServer, type KubeApiServer, type KubeApiServerOptions, type KubeObject } from '../../fakes/kube-api-server.ts';
+import {
+  SECRET,
+  startKubeApiServer,
+  type KubeApiServer,
+  type KubeApiServerOptions,
+  type KubeObject,
+} from '../../fakes/kube-api-server.ts';
 import { createPathIndex, type PathIndex } from '../../../webhook/path-index.ts';
 import { startPathWatch, type PathWatch, type PathWatchState } from '../../../webhook/kube-path-watch.ts';
 import { loadKubeConfig } from '../../../shared/kube/config.ts';
@@ -12,8 +18,16 @@ import { silentLogger } from '../../../shared/log.ts';
 const GROUP = 'oda.tmforum.org';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-const exposedApi = (namespace: string, name: string, path: string, extra: Record<string, unknown> = {}): KubeObject => ({
-  apiVersion: `${GROUP}/v1`, kind: 'ExposedAPI', metadata: { name, namespace, ...extra }, spec: { path },
+const exposedApi = (
+  namespace: string,
+  name: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+): KubeObject => ({
+  apiVersion: `${GROUP}/v1`,
+  kind: 'ExposedAPI',
+  metadata: { name, namespace, ...extra },
+  spec: { path },
 });
 
 interface Running {
@@ -26,11 +40,21 @@ interface Running {
 }
 
 /** A stand-in with these options and a path watch on it; both end with the test. */
-async function running(t: { teardown(fn: () => unknown): void }, options: KubeApiServerOptions = {}, backoff = { initialMs: 10, maxMs: 40 }): Promise<Running> {
+async function running(
+  t: { teardown(fn: () => unknown): void },
+  options: KubeApiServerOptions = {},
+  backoff = { initialMs: 10, maxMs: 40 },
+): Promise<Running> {
   const api = await startKubeApiServer(options);
   const index = createPathIndex();
   const states: PathWatchState[] = [];
-  const watch = startPathWatch({ kubeConfig: api.kubeconfig(), index, log: silentLogger(), onStateChange: (s) => states.push(s), backoff });
+  const watch = startPathWatch({
+    kubeConfig: api.kubeconfig(),
+    index,
+    log: silentLogger(),
+    onStateChange: (s) => states.push(s),
+    backoff,
+  });
   t.teardown(async () => {
     await watch.stop();
     await api.close();
@@ -40,7 +64,13 @@ async function running(t: { teardown(fn: () => unknown): void }, options: KubeAp
 }
 
 const synced = (r: Running) => r.api.waitFor(() => r.watch.state().synced && r.api.openWatches() === 1);
-const ref = (namespace: string, name: string) => ({ group: GROUP, version: 'v1', namespace, plural: 'exposedapis', name });
+const ref = (namespace: string, name: string) => ({
+  group: GROUP,
+  version: 'v1',
+  namespace,
+  plural: 'exposedapis',
+  name,
+});
 
 t.test('objects present before the start are claimed once synced; lookups make no requests', async (t) => {
   const r = await running(t, { seed: [exposedApi('a', 'one', '/shop/v1'), exposedApi('b', 'two', '/Shop/V2/')] });
@@ -64,7 +94,10 @@ t.test('creates, path updates and deletes reach the index', async (t) => {
   await r.custom.patchNamespacedCustomObject({ ...ref('a', 'one'), body: { spec: { path: '/second' } } }, merge);
   await r.api.waitFor(() => r.index.claimant('/second', 'x/y') === 'a/one');
   t.equal(r.index.claimant('/first', 'x/y'), undefined, 'the old path is free');
-  await r.custom.patchNamespacedCustomObject({ ...ref('a', 'one'), body: { metadata: { finalizers: ['oda.tmforum.org/apim'] } } }, merge);
+  await r.custom.patchNamespacedCustomObject(
+    { ...ref('a', 'one'), body: { metadata: { finalizers: ['oda.tmforum.org/apim'] } } },
+    merge,
+  );
   await r.custom.deleteNamespacedCustomObject(ref('a', 'one'));
   await r.api.waitFor(() => r.api.get('exposedapis', 'a', 'one')?.metadata.deletionTimestamp !== undefined);
   await r.custom.createNamespacedCustomObject({ ...ref('b', ''), body: exposedApi('b', 'marker', '/marker') });
@@ -82,22 +115,30 @@ t.test('a dropped watch resumes from where it was, with no new LIST', async (t) 
   for (const round of [1, 2]) {
     const watches = r.api.requests.filter((q) => q.verb === 'watch').length;
     r.api.closeWatches();
-    await r.api.waitFor(() => r.api.requests.filter((q) => q.verb === 'watch').length === watches + 1 && r.api.openWatches() === 1);
+    await r.api.waitFor(
+      () => r.api.requests.filter((q) => q.verb === 'watch').length === watches + 1 && r.api.openWatches() === 1,
+    );
     r.api.seed(exposedApi('a', `after-drop-${round}`, `/drop/${round}`));
     await r.api.waitFor(() => r.index.claimant(`/drop/${round}`, 'x/y') === `a/after-drop-${round}`);
   }
   const resumedFrom = r.api.requests.filter((q) => q.verb === 'watch').map((q) => q.query.resourceVersion);
-  t.ok(resumedFrom.every((rv) => rv !== undefined && rv !== '' && rv !== '0'), 'every watch names a resourceVersion');
+  t.ok(
+    resumedFrom.every((rv) => rv !== undefined && rv !== '' && rv !== '0'),
+    'every watch names a resourceVersion',
+  );
   t.equal(r.lists().length, 1, 'no re-list');
 });
 
 t.test('410 Gone leads to a re-list that also catches deletions', async (t) => {
   const cases: [string, (api: KubeApiServer) => void][] = [
     ['ERROR event on the open watch', (api) => api.expireWatches()],
-    ['HTTP 410 on the next watch request', (api) => {
-      api.failNext({ verb: 'watch' }, 410);
-      api.closeWatches();
-    }],
+    [
+      'HTTP 410 on the next watch request',
+      (api) => {
+        api.failNext({ verb: 'watch' }, 410);
+        api.closeWatches();
+      },
+    ],
   ];
   for (const [name, expire] of cases) {
     const r = await running(t, { seed: [exposedApi('a', 'one', '/one'), exposedApi('a', 'two', '/two')] });
@@ -117,7 +158,14 @@ t.test('an informer error restarts it after a backoff, with a fresh LIST', async
   r.api.failNext({ verb: 'list' }, 503);
   await synced(r);
   t.equal(r.lists().length, 3, 'two failed LISTs, then one that worked');
-  t.match(r.states.filter((s) => s.reason).map((s) => s.reason), [/^watch failed \(HTTP 500 InternalError: .*\); restarting in 10 ms$/, /^watch failed \(HTTP 503 ServiceUnavailable: .*\); restarting in 20 ms$/], 'backoff doubles');
+  t.match(
+    r.states.filter((s) => s.reason).map((s) => s.reason),
+    [
+      /^watch failed \(HTTP 500 InternalError: .*\); restarting in 10 ms$/,
+      /^watch failed \(HTTP 503 ServiceUnavailable: .*\); restarting in 20 ms$/,
+    ],
+    'backoff doubles',
+  );
   t.same(r.watch.state(), { enabled: true, synced: true }, 'reason cleared once synced');
   r.api.failNext({ verb: 'watch' }, 500);
   r.api.closeWatches();
@@ -133,7 +181,11 @@ t.test('the watched version is the group preferred version; v1 when discovery do
   t.same(preferred.lists(), [`/apis/${GROUP}/v1beta4/exposedapis`]);
   const missing = await running(t, { types: [SECRET] });
   await missing.api.waitFor(() => (missing.watch.state().reason ?? '').includes('restarting'));
-  t.equal(missing.api.requests.find((q) => q.method === 'GET' && q.verb !== 'discovery')?.path, `/apis/${GROUP}/v1/exposedapis`, 'fell back to v1');
+  t.equal(
+    missing.api.requests.find((q) => q.method === 'GET' && q.verb !== 'discovery')?.path,
+    `/apis/${GROUP}/v1/exposedapis`,
+    'fell back to v1',
+  );
   t.match(missing.watch.state().reason, /HTTP 404 NotFound/);
   t.equal(missing.watch.state().synced, false);
 });
@@ -161,7 +213,11 @@ t.test('loadKubeConfig: KUBECONFIG, else in-cluster, else none', async (t) => {
     ['nothing set', {}, undefined],
     ['KUBECONFIG', { KUBECONFIG: file, KUBERNETES_SERVICE_HOST: '10.0.0.1' }, api.url],
     ['in-cluster', { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, 'https://10.0.0.1:443'],
-    ['in-cluster, IPv6', { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, 'https://[fd00::1]:6443'],
+    [
+      'in-cluster, IPv6',
+      { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' },
+      'https://[fd00::1]:6443',
+    ],
   ];
   for (const [name, env, server] of cases) t.equal(loadKubeConfig(env)?.getCurrentCluster()?.server, server, name);
 });

@@ -16,7 +16,10 @@ function fakeResolver(table: Record<string, string[]>, calls: string[] = []): Re
       callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
       return;
     }
-    callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+    callback(
+      null,
+      addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+    );
   };
 }
 
@@ -31,7 +34,15 @@ const NAMES = {
 };
 
 function fetcherFor(t: Test, overrides: Partial<SpecFetcherOptions> = {}) {
-  const fetcher = createSpecFetcher({ timeoutMs: 3000, maxBytes: 4 * MiB, maxRedirects: 3, allow: [], deny: [], resolveAll: fakeResolver(NAMES), ...overrides });
+  const fetcher = createSpecFetcher({
+    timeoutMs: 3000,
+    maxBytes: 4 * MiB,
+    maxRedirects: 3,
+    allow: [],
+    deny: [],
+    resolveAll: fakeResolver(NAMES),
+    ...overrides,
+  });
   t.teardown(() => fetcher.close());
   return fetcher;
 }
@@ -41,21 +52,28 @@ let hugeClosedEarly: Promise<boolean>;
 let markHugeClosed: (early: boolean) => void = () => {};
 
 t.before(async () => {
-  hugeClosedEarly = new Promise((resolve) => { markHugeClosed = resolve; });
+  hugeClosedEarly = new Promise((resolve) => {
+    markHugeClosed = resolve;
+  });
   server = await startServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === '/spec') {
       if (request.headers['if-none-match'] === '"v1"') return void response.writeHead(304, { etag: '"v1"' }).end();
-      return void response.writeHead(200, { 'content-type': 'application/json', etag: '"v1"', 'cache-control': 'public, max-age=60' }).end(SPEC);
+      return void response
+        .writeHead(200, { 'content-type': 'application/json', etag: '"v1"', 'cache-control': 'public, max-age=60' })
+        .end(SPEC);
     }
     if (path === '/hang') return; // accepted, never answered
     if (path === '/huge') return streamHuge(response);
     if (path === '/huge-declared') return void response.writeHead(200, { 'content-length': String(10 * MiB) }).end();
     if (path === '/loop') return void response.writeHead(302, { location: '/loop' }).end();
-    if (path === '/to-metadata') return void response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
-    if (path === '/to-mapped') return void response.writeHead(307, { location: 'http://[::ffff:169.254.169.254]/' }).end();
+    if (path === '/to-metadata')
+      return void response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    if (path === '/to-mapped')
+      return void response.writeHead(307, { location: 'http://[::ffff:169.254.169.254]/' }).end();
     if (path === '/hop') return void response.writeHead(301, { location: '/spec' }).end();
-    if (path === '/missing') return void response.writeHead(404, { 'content-type': 'text/plain' }).end(`not here ${'x'.repeat(5000)}\u0007`);
+    if (path === '/missing')
+      return void response.writeHead(404, { 'content-type': 'text/plain' }).end(`not here ${'x'.repeat(5000)}\u0007`);
     if (path === '/busy') return void response.writeHead(503).end('try later');
     if (path === '/slow-down') return void response.writeHead(429).end();
     response.writeHead(500).end();
@@ -93,7 +111,10 @@ t.test('fetches a document with its validators and freshness', async (t) => {
 
 t.test('sends the stored validators and reports 304 as not-modified', async (t) => {
   const before = server.requests.length;
-  const result = await fetcherFor(t).fetch(`${server.origin}/spec`, { etag: '"v1"', lastModified: 'Tue, 01 Jul 2025 00:00:00 GMT' });
+  const result = await fetcherFor(t).fetch(`${server.origin}/spec`, {
+    etag: '"v1"',
+    lastModified: 'Tue, 01 Jul 2025 00:00:00 GMT',
+  });
   t.equal(result.outcome, 'not-modified');
   const seen = server.requests.at(-1)!;
   t.equal(server.requests.length, before + 1);
@@ -106,12 +127,22 @@ t.test('follows a redirect within the limit', async (t) => {
 });
 
 t.test('a server that never answers is a transient timeout', async (t) => {
-  const message = expectFailure(t, await fetcherFor(t, { timeoutMs: 300 }).fetch(`${server.origin}/hang`), 'timeout', true);
+  const message = expectFailure(
+    t,
+    await fetcherFor(t, { timeoutMs: 300 }).fetch(`${server.origin}/hang`),
+    'timeout',
+    true,
+  );
   t.match(message, /longer than 300 ms/);
 });
 
 t.test('a streamed body over the cap is too large and stops the download', async (t) => {
-  const message = expectFailure(t, await fetcherFor(t, { maxBytes: 256 * 1024 }).fetch(`${server.origin}/huge`), 'too-large', false);
+  const message = expectFailure(
+    t,
+    await fetcherFor(t, { maxBytes: 256 * 1024 }).fetch(`${server.origin}/huge`),
+    'too-large',
+    false,
+  );
   t.match(message, /larger than 262144 bytes/);
   t.equal(await hugeClosedEarly, true, 'the server saw the connection close before it sent 10 MiB');
 });
@@ -131,7 +162,9 @@ t.test('a redirect loop ends after maxRedirects', async (t) => {
 t.test('redirects to metadata addresses are refused without connecting', async (t) => {
   for (const path of ['/to-metadata', '/to-mapped']) {
     const calls: string[] = [];
-    const result = await fetcherFor(t, { resolveAll: fakeResolver(NAMES, calls), allow: ['0.0.0.0/0', '::/0'] }).fetch(`${server.origin}${path}`);
+    const result = await fetcherFor(t, { resolveAll: fakeResolver(NAMES, calls), allow: ['0.0.0.0/0', '::/0'] }).fetch(
+      `${server.origin}${path}`,
+    );
     t.match(expectFailure(t, result, 'blocked', false), /link-local, unspecified or cloud metadata/, path);
     t.same(calls, [], `${path}: no name was resolved`);
   }
@@ -139,10 +172,19 @@ t.test('redirects to metadata addresses are refused without connecting', async (
 
 t.test('metadata and link-local destinations are always refused', async (t) => {
   const urls = [
-    'http://169.254.169.254/latest', 'http://[::ffff:169.254.169.254]/', 'http://[::ffff:a9fe:a9fe]/', 'http://2852039166/',
-    'http://[fd00:ec2::254]/', 'http://100.100.100.200/', 'http://168.63.129.16/', `http://0.0.0.0:${server.port}/spec`,
-    'http://[fe80::1]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://metadata.google.internal/computeMetadata/v1/',
-    `http://rebind.test:${server.port}/spec`, `http://mapped.test:${server.port}/spec`,
+    'http://169.254.169.254/latest',
+    'http://[::ffff:169.254.169.254]/',
+    'http://[::ffff:a9fe:a9fe]/',
+    'http://2852039166/',
+    'http://[fd00:ec2::254]/',
+    'http://100.100.100.200/',
+    'http://168.63.129.16/',
+    `http://0.0.0.0:${server.port}/spec`,
+    'http://[fe80::1]/',
+    'http://[64:ff9b::a9fe:a9fe]/',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    `http://rebind.test:${server.port}/spec`,
+    `http://mapped.test:${server.port}/spec`,
   ];
   // Even an allow list that admits everything does not open them.
   const fetcher = fetcherFor(t, { allow: ['0.0.0.0/0', '::/0', '*.test', '*.internal'] });
@@ -159,16 +201,62 @@ t.test('a name resolving to a metadata and a permitted address connects only to 
 t.test('allow and deny rules', async (t) => {
   const cases: Array<{ name: string; allow?: string[]; deny?: string[]; url: string; outcome: string }> = [
     { name: 'default allows loopback', url: `http://127.0.0.1:${server.port}/spec`, outcome: 'ok' },
-    { name: 'denied name, before any lookup', deny: ['localhost'], url: `http://localhost:${server.port}/spec`, outcome: 'blocked' },
-    { name: 'a denied name leaves its address open', deny: ['localhost'], url: `http://127.0.0.1:${server.port}/spec`, outcome: 'ok' },
-    { name: 'denied CIDR, by literal', deny: ['127.0.0.0/8'], url: `http://127.0.0.1:${server.port}/spec`, outcome: 'blocked' },
-    { name: 'denied CIDR, by resolved name', deny: ['127.0.0.0/8'], url: `http://specs.test:${server.port}/spec`, outcome: 'blocked' },
-    { name: 'allowed CIDR admits a name resolving into it', allow: ['127.0.0.1/32'], url: `http://specs.test:${server.port}/spec`, outcome: 'ok' },
-    { name: 'allowed CIDR refuses other addresses', allow: ['127.0.0.1/32'], url: `http://private.test:${server.port}/spec`, outcome: 'blocked' },
+    {
+      name: 'denied name, before any lookup',
+      deny: ['localhost'],
+      url: `http://localhost:${server.port}/spec`,
+      outcome: 'blocked',
+    },
+    {
+      name: 'a denied name leaves its address open',
+      deny: ['localhost'],
+      url: `http://127.0.0.1:${server.port}/spec`,
+      outcome: 'ok',
+    },
+    {
+      name: 'denied CIDR, by literal',
+      deny: ['127.0.0.0/8'],
+      url: `http://127.0.0.1:${server.port}/spec`,
+      outcome: 'blocked',
+    },
+    {
+      name: 'denied CIDR, by resolved name',
+      deny: ['127.0.0.0/8'],
+      url: `http://specs.test:${server.port}/spec`,
+      outcome: 'blocked',
+    },
+    {
+      name: 'allowed CIDR admits a name resolving into it',
+      allow: ['127.0.0.1/32'],
+      url: `http://specs.test:${server.port}/spec`,
+      outcome: 'ok',
+    },
+    {
+      name: 'allowed CIDR refuses other addresses',
+      allow: ['127.0.0.1/32'],
+      url: `http://private.test:${server.port}/spec`,
+      outcome: 'blocked',
+    },
     { name: 'allowed pattern', allow: ['*.good.test'], url: `http://api.good.test:${server.port}/spec`, outcome: 'ok' },
-    { name: 'names outside the allowed pattern', allow: ['*.good.test'], url: `http://bad.test:${server.port}/spec`, outcome: 'blocked' },
-    { name: 'literals outside the allowed pattern', allow: ['*.good.test'], url: `http://127.0.0.1:${server.port}/spec`, outcome: 'blocked' },
-    { name: 'deny wins over allow', allow: ['127.0.0.0/8'], deny: ['specs.test'], url: `http://specs.test:${server.port}/spec`, outcome: 'blocked' },
+    {
+      name: 'names outside the allowed pattern',
+      allow: ['*.good.test'],
+      url: `http://bad.test:${server.port}/spec`,
+      outcome: 'blocked',
+    },
+    {
+      name: 'literals outside the allowed pattern',
+      allow: ['*.good.test'],
+      url: `http://127.0.0.1:${server.port}/spec`,
+      outcome: 'blocked',
+    },
+    {
+      name: 'deny wins over allow',
+      allow: ['127.0.0.0/8'],
+      deny: ['specs.test'],
+      url: `http://specs.test:${server.port}/spec`,
+      outcome: 'blocked',
+    },
   ];
   for (const { name, allow = [], deny = [], url, outcome } of cases) {
     const result = await fetcherFor(t, { allow, deny }).fetch(url);
@@ -189,7 +277,12 @@ t.test('HTTP errors: 4xx definitive, 429 and 5xx transient, bodies cut short', a
 
 t.test('invalid URLs are definitive', async (t) => {
   const fetcher = fetcherFor(t);
-  for (const url of ['not a url', 'ftp://127.0.0.1/spec', 'file:///etc/passwd', `http://user:pw@127.0.0.1:${server.port}/spec`]) {
+  for (const url of [
+    'not a url',
+    'ftp://127.0.0.1/spec',
+    'file:///etc/passwd',
+    `http://user:pw@127.0.0.1:${server.port}/spec`,
+  ]) {
     expectFailure(t, await fetcher.fetch(url), 'invalid-url', false);
   }
 });
@@ -205,5 +298,8 @@ t.test('refused connections and unknown names are transient network errors', asy
 t.test('concurrent fetches are independent and all complete', async (t) => {
   const fetcher = fetcherFor(t, { timeoutMs: 300 });
   const results = await Promise.all([fetcher.fetch(`${server.origin}/hang`), fetcher.fetch(`${server.origin}/spec`)]);
-  t.same(results.map((result) => result.outcome), ['timeout', 'ok']);
+  t.same(
+    results.map((result) => result.outcome),
+    ['timeout', 'ok'],
+  );
 });

@@ -30,11 +30,12 @@ export async function startServer(handler: Handler): Promise<LocalServer> {
     origin: `http://127.0.0.1:${port}`,
     port,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      // Hanging responses would keep close() waiting for ever.
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Hanging responses would keep close() waiting for ever.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -11,7 +11,12 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard', a
   const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix: `test-${randomUUID()}` });
   let ready = false;
   const metrics = createReconcilerMetrics(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
-  const app = await buildAdminApp({ log: silentLogger(), metrics, queue, readiness: async () => ({ ready, details: { watch: ready ? 'synced' : 'listing' } }) });
+  const app = await buildAdminApp({
+    log: silentLogger(),
+    metrics,
+    queue,
+    readiness: async () => ({ ready, details: { watch: ready ? 'synced' : 'listing' } }),
+  });
   t.teardown(async () => {
     await app.close();
     await queue.obliterate({ force: true });

@@ -28,26 +28,48 @@ t.test('every failure class, through the real SDKs', async (t) => {
       res.writeHead(503, { 'retry-after': '0' }).end('down for maintenance');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json'));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json'));
   });
   await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
   const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/tmf620.json`;
   t.teardown(async () => {
     await reconciler.close(1000);
     await queue.close();
-    await new Promise((resolve) => { flaky.closeAllConnections(); flaky.close(resolve); });
+    await new Promise((resolve) => {
+      flaky.closeAllConnections();
+      flaky.close(resolve);
+    });
     await world.close();
   });
   const { kube, azure } = world;
   const custom = kube.kubeconfig().makeApiClient(CustomObjectsApi);
-  const ref = (name: string, namespace = NS) => ({ group: 'oda.tmforum.org', version: 'v1', namespace, plural: 'exposedapis', name });
+  const ref = (name: string, namespace = NS) => ({
+    group: 'oda.tmforum.org',
+    version: 'v1',
+    namespace,
+    plural: 'exposedapis',
+    name,
+  });
   const status = (name: string, namespace = NS): any => (kube.get('exposedapis', namespace, name) as any)?.status;
-  const ready = (name: string, namespace = NS): any => status(name, namespace)?.conditions?.find((c: any) => c.type === 'Ready');
-  const isReady = (name: string, namespace = NS) => status(name, namespace)?.implementation?.ready === true && ready(name, namespace)?.status === 'True';
+  const ready = (name: string, namespace = NS): any =>
+    status(name, namespace)?.conditions?.find((c: any) => c.type === 'Ready');
+  const isReady = (name: string, namespace = NS) =>
+    status(name, namespace)?.implementation?.ready === true && ready(name, namespace)?.status === 'True';
   const specUrl = `${world.specs.url}/tmf620.json`;
   const create = async (name: string, spec: Record<string, unknown> = {}, finalizer = false) => {
-    const body = exposedApi({ path: `/${name}/tmf-api/v4`, specification: { url: specUrl, version: 'v4.0.0' }, ...spec }, { name, ...(finalizer ? { metadata: { finalizers: [FINALIZER] } } : {}) });
-    await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1', namespace: NS, plural: 'exposedapis', body });
+    const body = exposedApi(
+      { path: `/${name}/tmf-api/v4`, specification: { url: specUrl, version: 'v4.0.0' }, ...spec },
+      { name, ...(finalizer ? { metadata: { finalizers: [FINALIZER] } } : {}) },
+    );
+    await custom.createNamespacedCustomObject({
+      group: 'oda.tmforum.org',
+      version: 'v1',
+      namespace: NS,
+      plural: 'exposedapis',
+      body,
+    });
   };
   const apiPut = (apiId: string) => ({ method: 'PUT', path: new RegExp(`^apis/${apiId}$`) });
   const putsOf = (apiId: string) => azure.arm.requests.filter((r) => r.method === 'PUT' && r.path === `apis/${apiId}`);
@@ -65,14 +87,20 @@ t.test('every failure class, through the real SDKs', async (t) => {
   const pendingJobs = async (key: string) => {
     const found: string[] = [];
     for (const state of ['waiting', 'delayed', 'active', 'prioritized'] as const) {
-      for (const job of await queue.getJobs([state])) if (job?.data.key === key) found.push(`${state} ${job.id} delay=${job.delay} attemptsMade=${job.attemptsMade} ts=${job.timestamp}`);
+      for (const job of await queue.getJobs([state]))
+        if (job?.data.key === key)
+          found.push(`${state} ${job.id} delay=${job.delay} attemptsMade=${job.attemptsMade} ts=${job.timestamp}`);
     }
     return found;
   };
   const sdk = async () => {
     const { ApiManagementClient } = await import('@azure/arm-apimanagement');
     const { DefaultAzureCredential } = await import('@azure/identity');
-    return new ApiManagementClient(new DefaultAzureCredential({ disableInstanceDiscovery: true }), TEST_SERVICE.subscriptionId, { endpoint: azure.arm.url });
+    return new ApiManagementClient(
+      new DefaultAzureCredential({ disableInstanceDiscovery: true }),
+      TEST_SERVICE.subscriptionId,
+      { endpoint: azure.arm.url },
+    );
   };
 
   await t.test('APIM 429 with Retry-After on the API PUT: retried, status shows the retry, then Ready', async (t) => {
@@ -90,7 +118,10 @@ t.test('every failure class, through the real SDKs', async (t) => {
     t.ok(putsOf(apiId).filter((r) => r.status === 429).length === 2, 'both throttled PUTs were seen');
     t.ok(azure.arm.state().apis[apiId], 'API created');
     const events = kube.objects('events.events.k8s.io', NS).concat(kube.objects('events', NS)) as any[];
-    t.ok(events.some((e) => JSON.stringify(e).includes('RetryingAfterError') && JSON.stringify(e).includes(name)), 'a Warning event says it retries');
+    t.ok(
+      events.some((e) => JSON.stringify(e).includes('RetryingAfterError') && JSON.stringify(e).includes(name)),
+      'a Warning event says it retries',
+    );
   });
 
   await t.test('status.retry is cleared once Ready', async (t) => {
@@ -117,66 +148,109 @@ t.test('every failure class, through the real SDKs', async (t) => {
     await create(name);
     await world.giveAddress(NS, name);
     await kube.waitFor(() => isReady(name), 60_000);
-    t.same(putsOf(apiId).map((r) => r.status).slice(0, 2), [412, 409]);
+    t.same(
+      putsOf(apiId)
+        .map((r) => r.status)
+        .slice(0, 2),
+      [412, 409],
+    );
   });
 
-  await t.test('path conflict with an API someone else made: Ready=False, permanent, not retried; a new path succeeds', async (t) => {
-    const client = await sdk();
-    await client.api.beginCreateOrUpdateAndWait(TEST_SERVICE.resourceGroup, TEST_SERVICE.name, 'someone-elses-api', { displayName: 'Someone else', path: 'taken-path/v1', protocols: ['https'] }, { updateIntervalInMs: 10 });
-    const name = 'path-clash';
-    const apiId = apiIdFor(NS, name);
-    await create(name, { path: '/taken-path/v1' });
-    await world.giveAddress(NS, name);
-    const job = await waitForFailedJob(`${NS}/${name}`);
-    t.match(job.failedReason, /ValidationError|path/i, 'the job failed with APIM\'s refusal');
-    await kube.waitFor(() => ready(name)?.status === 'False' && ready(name)?.reason !== 'WaitingForIngressAddress');
-    t.not(ready(name).reason, 'RetryingAfterError', 'a permanent reason');
-    t.match(ready(name).message, /path|ValidationError/i);
-    t.notOk(status(name).retry, 'no retry announced');
-    const puts = putsOf(apiId).length;
-    t.ok(puts >= 1);
-    t.notOk((await pendingJobs(`${NS}/${name}`)).some((j) => j.includes(` ${job.id} `)), 'the failed job is not retried');
-    await new Promise((r) => setTimeout(r, 1500)); // longer than BACKOFF_MAX_MS: a retry would have happened
-    t.equal(putsOf(apiId).length, puts, 'APIM is not hammered');
-    t.ok(azure.arm.state().apis['someone-elses-api'], 'the other API is untouched');
+  await t.test(
+    'path conflict with an API someone else made: Ready=False, permanent, not retried; a new path succeeds',
+    async (t) => {
+      const client = await sdk();
+      await client.api.beginCreateOrUpdateAndWait(
+        TEST_SERVICE.resourceGroup,
+        TEST_SERVICE.name,
+        'someone-elses-api',
+        { displayName: 'Someone else', path: 'taken-path/v1', protocols: ['https'] },
+        { updateIntervalInMs: 10 },
+      );
+      const name = 'path-clash';
+      const apiId = apiIdFor(NS, name);
+      await create(name, { path: '/taken-path/v1' });
+      await world.giveAddress(NS, name);
+      const job = await waitForFailedJob(`${NS}/${name}`);
+      t.match(job.failedReason, /ValidationError|path/i, "the job failed with APIM's refusal");
+      await kube.waitFor(() => ready(name)?.status === 'False' && ready(name)?.reason !== 'WaitingForIngressAddress');
+      t.not(ready(name).reason, 'RetryingAfterError', 'a permanent reason');
+      t.match(ready(name).message, /path|ValidationError/i);
+      t.notOk(status(name).retry, 'no retry announced');
+      const puts = putsOf(apiId).length;
+      t.ok(puts >= 1);
+      t.notOk(
+        (await pendingJobs(`${NS}/${name}`)).some((j) => j.includes(` ${job.id} `)),
+        'the failed job is not retried',
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // longer than BACKOFF_MAX_MS: a retry would have happened
+      t.equal(putsOf(apiId).length, puts, 'APIM is not hammered');
+      t.ok(azure.arm.state().apis['someone-elses-api'], 'the other API is untouched');
 
-    await custom.patchNamespacedCustomObject({ ...ref(name), body: { spec: { path: '/free-path/v1' } } }, merge);
-    await kube.waitFor(() => isReady(name), 60_000);
-    t.equal((azure.arm.state().apis[apiId]?.properties as any).path, 'free-path/v1');
-  });
+      await custom.patchNamespacedCustomObject({ ...ref(name), body: { spec: { path: '/free-path/v1' } } }, merge);
+      await kube.waitFor(() => isReady(name), 60_000);
+      t.equal((azure.arm.state().apis[apiId]?.properties as any).path, 'free-path/v1');
+    },
+  );
 
-  await t.test('an API id present in APIM but not the operator\'s: Ready=False, never modified or deleted', async (t) => {
-    const name = 'not-mine';
-    const apiId = apiIdFor(NS, name);
-    const client = await sdk();
-    await client.api.beginCreateOrUpdateAndWait(TEST_SERVICE.resourceGroup, TEST_SERVICE.name, apiId, { displayName: 'Hand made', path: 'hand-made', protocols: ['https'], description: 'made by hand' }, { updateIntervalInMs: 10 });
-    const before = JSON.stringify(azure.arm.state().apis[apiId]);
-    const policyBefore = azure.arm.state().policies[apiId];
-    await create(name, {}, true);
-    await world.giveAddress(NS, name);
-    await waitForFailedJob(`${NS}/${name}`);
-    await kube.waitFor(() => ready(name)?.status === 'False' && /did not create/.test(ready(name)?.message ?? ''));
-    t.not(ready(name).reason, 'RetryingAfterError');
-    await custom.deleteNamespacedCustomObject(ref(name));
-    await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 60_000);
-    t.equal(JSON.stringify(azure.arm.state().apis[apiId]), before, 'API unchanged');
-    t.equal(azure.arm.state().policies[apiId], policyBefore, 'policy unchanged');
-    const writes = azure.arm.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && r.path.startsWith(`apis/${apiId}`));
-    t.same(writes.map((r) => `${r.method} ${r.path}`), [`PUT apis/${apiId}`], 'only the test\'s own PUT');
-    t.notOk(kube.get('ingresses', NS, name), 'its Ingress was cleaned up');
-  });
+  await t.test(
+    "an API id present in APIM but not the operator's: Ready=False, never modified or deleted",
+    async (t) => {
+      const name = 'not-mine';
+      const apiId = apiIdFor(NS, name);
+      const client = await sdk();
+      await client.api.beginCreateOrUpdateAndWait(
+        TEST_SERVICE.resourceGroup,
+        TEST_SERVICE.name,
+        apiId,
+        { displayName: 'Hand made', path: 'hand-made', protocols: ['https'], description: 'made by hand' },
+        { updateIntervalInMs: 10 },
+      );
+      const before = JSON.stringify(azure.arm.state().apis[apiId]);
+      const policyBefore = azure.arm.state().policies[apiId];
+      await create(name, {}, true);
+      await world.giveAddress(NS, name);
+      await waitForFailedJob(`${NS}/${name}`);
+      await kube.waitFor(() => ready(name)?.status === 'False' && /did not create/.test(ready(name)?.message ?? ''));
+      t.not(ready(name).reason, 'RetryingAfterError');
+      await custom.deleteNamespacedCustomObject(ref(name));
+      await kube.waitFor(() => kube.get('exposedapis', NS, name) === undefined, 60_000);
+      t.equal(JSON.stringify(azure.arm.state().apis[apiId]), before, 'API unchanged');
+      t.equal(azure.arm.state().policies[apiId], policyBefore, 'policy unchanged');
+      const writes = azure.arm.requests.filter(
+        (r) => r.method !== 'GET' && r.method !== 'HEAD' && r.path.startsWith(`apis/${apiId}`),
+      );
+      t.same(
+        writes.map((r) => `${r.method} ${r.path}`),
+        [`PUT apis/${apiId}`],
+        "only the test's own PUT",
+      );
+      t.notOk(kube.get('ingresses', NS, name), 'its Ingress was cleaned up');
+    },
+  );
 
   await t.test('unparseable inline OpenAPI (seed form): Ready=False InvalidSpecification, not retried', async (t) => {
     const body = seedExposedApi({ specification: 'this: is: not [openapi', path: '/garbage-inline' });
     body.metadata = { name: 'garbage-inline', namespace: NS };
-    await custom.createNamespacedCustomObject({ group: 'oda.tmforum.org', version: 'v1beta3', namespace: NS, plural: 'exposedapis', body });
+    await custom.createNamespacedCustomObject({
+      group: 'oda.tmforum.org',
+      version: 'v1beta3',
+      namespace: NS,
+      plural: 'exposedapis',
+      body,
+    });
     await world.giveAddress(NS, 'garbage-inline');
     const job = await waitForFailedJob(`${NS}/garbage-inline`).catch((error: unknown) => {
       throw new Error(`${String(error)}; status ${JSON.stringify(status('garbage-inline'))}`);
     });
     await kube.waitFor(() => ready('garbage-inline')?.status === 'False');
-    t.match(ready('garbage-inline').reason, /Invalid(Specification|OpenApiDocument)/, 'reason', { condition: ready('garbage-inline') });
-    t.notOk((await pendingJobs(`${NS}/garbage-inline`)).some((j) => j.includes(` ${job.id} `)), 'the failed job is not retried');
+    t.match(ready('garbage-inline').reason, /Invalid(Specification|OpenApiDocument)/, 'reason', {
+      condition: ready('garbage-inline'),
+    });
+    t.notOk(
+      (await pendingJobs(`${NS}/garbage-inline`)).some((j) => j.includes(` ${job.id} `)),
+      'the failed job is not retried',
+    );
     t.notOk(azure.arm.state().apis[apiIdFor(NS, 'garbage-inline')]);
   });
 
@@ -189,16 +263,26 @@ t.test('every failure class, through the real SDKs', async (t) => {
     await kube.waitFor(() => ready(name)?.status === 'False' && ready(name)?.reason !== 'WaitingForIngressAddress');
     t.not(ready(name).reason, 'RetryingAfterError', 'permanent');
     t.match(ready(name).message, /spec/i);
-    t.notOk((await pendingJobs(`${NS}/${name}`)).some((j) => j.includes(` ${job.id} `)), 'the failed job is not retried');
+    t.notOk(
+      (await pendingJobs(`${NS}/${name}`)).some((j) => j.includes(` ${job.id} `)),
+      'the failed job is not retried',
+    );
     const hits = world.specs.hits.get('/not-openapi.json');
     t.notOk(azure.arm.state().apis[apiIdFor(NS, name)], 'nothing published');
     t.ok(hits, 'fetched');
   });
 
-  await t.test('a spec URL serving something that is not OpenAPI gets an InvalidSpecification-like reason', async (t) => {
-    await kube.waitFor(() => ready('not-openapi')?.status === 'False' && ready('not-openapi')?.reason !== 'WaitingForIngressAddress');
-    t.match(ready('not-openapi').reason, /Invalid(Specification|OpenApiDocument)/, 'reason', { condition: ready('not-openapi') });
-  });
+  await t.test(
+    'a spec URL serving something that is not OpenAPI gets an InvalidSpecification-like reason',
+    async (t) => {
+      await kube.waitFor(
+        () => ready('not-openapi')?.status === 'False' && ready('not-openapi')?.reason !== 'WaitingForIngressAddress',
+      );
+      t.match(ready('not-openapi').reason, /Invalid(Specification|OpenApiDocument)/, 'reason', {
+        condition: ready('not-openapi'),
+      });
+    },
+  );
 
   await t.test('a spec URL that answers 503: transient, retried, then Ready', async (t) => {
     const name = 'spec-503';
@@ -214,7 +298,14 @@ t.test('every failure class, through the real SDKs', async (t) => {
     await create(name);
     await kube.waitFor(() => ready(name)?.reason === 'WaitingForIngressAddress');
     await world.idle();
-    kube.failNext({ verb: 'patch', resource: 'exposedapis.oda.tmforum.org', name }, 409, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Conflict', code: 409, message: 'the object has been modified; please apply your changes to the latest version and try again' });
+    kube.failNext({ verb: 'patch', resource: 'exposedapis.oda.tmforum.org', name }, 409, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'Conflict',
+      code: 409,
+      message: 'the object has been modified; please apply your changes to the latest version and try again',
+    });
     await world.giveAddress(NS, name);
     await kube.waitFor(() => isReady(name), 60_000);
     const patches = kube.requests.filter((r) => r.verb === 'patch' && r.name === name);

@@ -8,7 +8,11 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
   const world = await startReconcilerEnvironment();
   const spawned: Spawned[] = [];
   t.teardown(async () => {
-    for (const s of spawned) if (s.child.exitCode === null && s.child.signalCode === null) { s.child.kill('SIGKILL'); await s.exited; }
+    for (const s of spawned)
+      if (s.child.exitCode === null && s.child.signalCode === null) {
+        s.child.kill('SIGKILL');
+        await s.exited;
+      }
     await world.close();
   });
   const { kube, azure } = world;
@@ -23,7 +27,11 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
   };
 
   await t.test('admin endpoints answer; an ExposedAPI becomes Ready', async (t) => {
-    t.equal((await until('healthz', async () => (await get('/healthz')).status === 200 || undefined)), true, '/healthz 200');
+    t.equal(
+      await until('healthz', async () => (await get('/healthz')).status === 200 || undefined),
+      true,
+      '/healthz 200',
+    );
     await until('readyz 200 once synced', async () => ((await get('/readyz')).status === 200 ? true : undefined));
     t.pass('/readyz 200');
     await h.create('process-made');
@@ -52,21 +60,31 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
     const signalled = Date.now();
     first.child.kill('SIGTERM');
     const code = await Promise.race([first.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
-    t.equal(code, 0, "exit code 0", { output: first.output().slice(-3000) });
+    t.equal(code, 0, 'exit code 0', { output: first.output().slice(-3000) });
     t.match(first.output(), /Handed a running reconcile back/, 'the running job was handed back');
     t.comment(`first process exited ${Date.now() - signalled} ms after SIGTERM`);
     const secondPort = await freePort();
     const second = spawnReconciler(childEnv(world, { ADMIN_PORT: String(secondPort) }));
     spawned.push(second);
     const started = Date.now();
-    await kube.waitFor(() => h.isReady(name), 60_000).catch((error: unknown) => {
-      t.fail(String(error), { output: second.output().slice(-3000) });
-    });
+    await kube
+      .waitFor(() => h.isReady(name), 60_000)
+      .catch((error: unknown) => {
+        t.fail(String(error), { output: second.output().slice(-3000) });
+      });
     t.comment(`second process finished the key ${Date.now() - started} ms after it started`);
     t.ok(azure.arm.state().apis[apiId], 'the API is in APIM');
-    await until('the second process logs its status write', async () => (/"key":"components\/slow-at-shutdown".*"ready":true/.test(second.output()) ? true : undefined), 10_000)
-      .then(() => t.pass('the second process wrote the Ready status'), (error: unknown) => t.fail(String(error), { output: second.output().slice(-3000) }));
-    await until('second /readyz', async () => ((await fetch(`http://127.0.0.1:${secondPort}/readyz`)).status === 200 ? true : undefined));
+    await until(
+      'the second process logs its status write',
+      async () => (/"key":"components\/slow-at-shutdown".*"ready":true/.test(second.output()) ? true : undefined),
+      10_000,
+    ).then(
+      () => t.pass('the second process wrote the Ready status'),
+      (error: unknown) => t.fail(String(error), { output: second.output().slice(-3000) }),
+    );
+    await until('second /readyz', async () =>
+      (await fetch(`http://127.0.0.1:${secondPort}/readyz`)).status === 200 ? true : undefined,
+    );
     second.child.kill('SIGTERM');
     t.equal(await second.exited, 0);
   });

@@ -30,7 +30,10 @@ t.test('deleting an ExposedAPI while its API PUT is in flight leaves nothing beh
   await world.idle();
   t.notOk(azure.arm.state().apis[apiId], 'no API in APIM');
   t.notOk(kube.get('ingresses', NS, name), 'no Ingress');
-  t.ok(azure.arm.requests.some((r) => r.method === 'PUT' && r.path === `apis/${apiId}`), 'the PUT did happen');
+  t.ok(
+    azure.arm.requests.some((r) => r.method === 'PUT' && r.path === `apis/${apiId}`),
+    'the PUT did happen',
+  );
 });
 
 t.test('a Redis restart loses jobs, not keys: the resync brings every key back', async (t) => {
@@ -38,7 +41,10 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   const world = await startReconcilerEnvironment();
   const env: Record<string, string> = { ...world.env, REDIS_URL: redis.url, RECONCILE_CONCURRENCY: '1' };
   const reconciler = await startReconciler(env, silentLogger());
-  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: redis.url, maxRetriesPerRequest: null } as never, prefix: env.QUEUE_PREFIX });
+  const queue = new Queue(RECONCILE_QUEUE, {
+    connection: { url: redis.url, maxRetriesPerRequest: null } as never,
+    prefix: env.QUEUE_PREFIX,
+  });
   queue.on('error', () => undefined);
   t.teardown(async () => {
     await reconciler.close(1000);
@@ -50,8 +56,14 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   const h = helpers(world);
   const names = ['kept-a', 'kept-b', 'kept-c'];
   for (const name of names) await h.create(name);
-  await kube.waitFor(() => names.every((n) => h.status(n)?.conditions?.[0]?.reason === 'WaitingForIngressAddress'), 60_000);
-  const inFlight = h.slowPuts(3000, names.map((n) => apiIdFor(NS, n)));
+  await kube.waitFor(
+    () => names.every((n) => h.status(n)?.conditions?.[0]?.reason === 'WaitingForIngressAddress'),
+    60_000,
+  );
+  const inFlight = h.slowPuts(
+    3000,
+    names.map((n) => apiIdFor(NS, n)),
+  );
   for (const name of names) await world.giveAddress(NS, name);
   await kube.waitFor(() => inFlight.size >= 1, 60_000);
   const waiting = await queue.getJobCounts('waiting', 'active', 'delayed');
@@ -61,8 +73,14 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   azure.arm.setLatency(0);
   await redis.start();
   const stoppedAt = Date.now();
-  const counts = await until('queue readable', async () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'));
-  t.same(Object.values(counts).reduce((a, b) => a + b, 0), 0, 'the restarted Redis is empty: every job is gone');
+  const counts = await until('queue readable', async () =>
+    queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
+  );
+  t.same(
+    Object.values(counts).reduce((a, b) => a + b, 0),
+    0,
+    'the restarted Redis is empty: every job is gone',
+  );
   // The reconcile that was running may still finish; the others had only their (lost) jobs.
   await world.idle().catch(() => undefined);
   const readyBefore = names.filter((n) => h.isReady(n));
@@ -74,4 +92,3 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   t.comment(`all keys Ready ${Date.now() - stoppedAt} ms after Redis came back (the worker reconnected by itself)`);
   for (const name of names) t.ok(azure.arm.state().apis[apiIdFor(NS, name)], `${name} in APIM`);
 });
-

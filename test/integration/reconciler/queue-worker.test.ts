@@ -27,9 +27,17 @@ function harness(t: { teardown(fn: () => unknown): void }): Harness {
   return {
     queue,
     prefix,
-    enqueue: async (key, delayMs = 0) => void (await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs))),
+    enqueue: async (key, delayMs = 0) =>
+      void (await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs))),
     worker(handler, concurrency = 4) {
-      const w = startQueueWorker({ redisUrl: REDIS_URL, prefix, concurrency, handler, log: silentLogger(), backoff: { baseMs: 20, maxMs: 200 } });
+      const w = startQueueWorker({
+        redisUrl: REDIS_URL,
+        prefix,
+        concurrency,
+        handler,
+        log: silentLogger(),
+        backoff: { baseMs: 20, maxMs: 200 },
+      });
       workers.push(w);
       return w;
     },
@@ -99,9 +107,16 @@ t.test('two workers never reconcile one key at once, and no update is lost', asy
     }
     await new Promise((r) => setTimeout(r, 3));
   }
-  await until(() => keys.every((k) => (starts.get(k) ?? []).some((s) => s >= (lastAdd.get(k) ?? 0))), 'a reconcile after every key\'s last update');
+  await until(
+    () => keys.every((k) => (starts.get(k) ?? []).some((s) => s >= (lastAdd.get(k) ?? 0))),
+    "a reconcile after every key's last update",
+  );
   t.equal(overlaps, 0, 'no key ran twice at once');
-  for (const key of keys) t.ok((starts.get(key)?.length ?? 0) < 80, `${key}: updates were collapsed (${starts.get(key)?.length} runs for 40 updates)`);
+  for (const key of keys)
+    t.ok(
+      (starts.get(key)?.length ?? 0) < 80,
+      `${key}: updates were collapsed (${starts.get(key)?.length} runs for 40 updates)`,
+    );
 });
 
 t.test('outcomes: requeue waits without spending attempts, retryable backs off, permanent stops', async (t) => {
@@ -110,19 +125,36 @@ t.test('outcomes: requeue waits without spending attempts, retryable backs off, 
   h.worker(async (key, { attempt }) => {
     seen.push({ key, attempt });
     const count = seen.filter((s) => s.key === key).length;
-    if (key === 'ns/not-ready' && count < 3) return { kind: 'requeue', afterMs: 20, reason: 'no load balancer address yet' };
+    if (key === 'ns/not-ready' && count < 3)
+      return { kind: 'requeue', afterMs: 20, reason: 'no load balancer address yet' };
     if (key === 'ns/flaky' && count < 3) throw new RetryableError('503 from APIM', { retryAfterMs: 30 });
     if (key === 'ns/bad') throw new PermanentError('ValidationError: path already used');
     return { kind: 'done' };
   });
   for (const key of ['ns/not-ready', 'ns/flaky', 'ns/bad']) await h.enqueue(key);
-  await until(() => seen.filter((s) => s.key === 'ns/not-ready').length === 3 && seen.filter((s) => s.key === 'ns/flaky').length === 3, 'the requeues and retries');
-  t.same(seen.filter((s) => s.key === 'ns/not-ready').map((s) => s.attempt), [1, 1, 1], 'a requeue is not a failed attempt');
-  t.same(seen.filter((s) => s.key === 'ns/flaky').map((s) => s.attempt), [1, 2, 3], 'retries count attempts');
+  await until(
+    () =>
+      seen.filter((s) => s.key === 'ns/not-ready').length === 3 &&
+      seen.filter((s) => s.key === 'ns/flaky').length === 3,
+    'the requeues and retries',
+  );
+  t.same(
+    seen.filter((s) => s.key === 'ns/not-ready').map((s) => s.attempt),
+    [1, 1, 1],
+    'a requeue is not a failed attempt',
+  );
+  t.same(
+    seen.filter((s) => s.key === 'ns/flaky').map((s) => s.attempt),
+    [1, 2, 3],
+    'retries count attempts',
+  );
   await until(async () => (await h.queue.getJobs(['failed'])).length === 1, 'the permanent failure to be recorded');
   t.equal(seen.filter((s) => s.key === 'ns/bad').length, 1, 'a permanent failure is not retried');
   const failed = await h.queue.getJobs(['failed']);
-  t.same(failed.map((j) => j.data.key), ['ns/bad']);
+  t.same(
+    failed.map((j) => j.data.key),
+    ['ns/bad'],
+  );
   await h.enqueue('ns/bad');
   await until(() => seen.filter((s) => s.key === 'ns/bad').length === 2, 'a new request after a permanent failure');
   t.pass('a new request (a spec change) runs it again');
@@ -132,7 +164,11 @@ t.test('a worker killed mid-job: another worker takes the key over', async (t) =
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const h = harness(t);
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../../helpers/stuck-worker.ts', import.meta.url)), REDIS_URL, h.prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('../../helpers/stuck-worker.ts', import.meta.url)), REDIS_URL, h.prefix],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.teardown(() => void child.kill('SIGKILL'));
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -140,10 +176,18 @@ t.test('a worker killed mid-job: another worker takes the key over', async (t) =
   await until(() => output.includes('started ns/orphan'), 'the doomed worker to take the job');
   child.kill('SIGKILL');
   const taken: string[] = [];
-  const survivor = startQueueWorker({ redisUrl: REDIS_URL, prefix: h.prefix, concurrency: 1, lockDurationMs: 1000, backoff: { baseMs: 20, maxMs: 200 }, log: silentLogger(), handler: async (key) => {
-    taken.push(key);
-    return { kind: 'done' };
-  } });
+  const survivor = startQueueWorker({
+    redisUrl: REDIS_URL,
+    prefix: h.prefix,
+    concurrency: 1,
+    lockDurationMs: 1000,
+    backoff: { baseMs: 20, maxMs: 200 },
+    log: silentLogger(),
+    handler: async (key) => {
+      taken.push(key);
+      return { kind: 'done' };
+    },
+  });
   t.teardown(() => survivor.close(1000));
   await until(() => taken.includes('ns/orphan'), 'the job to be taken over once its lock lapsed', 20_000);
   t.same(taken, ['ns/orphan']);
@@ -154,10 +198,15 @@ t.test('a new request for a key waiting out a delay runs it now', async (t) => {
   const runs: number[] = [];
   h.worker(async () => {
     runs.push(Date.now());
-    return runs.length === 1 ? { kind: 'requeue', afterMs: 60_000, reason: 'no load balancer address yet' } : { kind: 'done' };
+    return runs.length === 1
+      ? { kind: 'requeue', afterMs: 60_000, reason: 'no load balancer address yet' }
+      : { kind: 'done' };
   });
   await h.enqueue('ns/waiting');
-  await until(async () => runs.length === 1 && (await h.queue.getDelayedCount()) === 1, 'the reconcile to be put off for a minute');
+  await until(
+    async () => runs.length === 1 && (await h.queue.getDelayedCount()) === 1,
+    'the reconcile to be put off for a minute',
+  );
   await h.enqueue('ns/waiting');
   await until(() => runs.length === 2, 'the reconcile to run again at once', 10_000);
   t.equal(runs.length, 2, 'the change (an Ingress address, say) is acted on without waiting out the minute');

@@ -6,10 +6,21 @@ import { silentLogger } from '../../../shared/log.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const ref = (namespace: string, name: string) => ({ group: 'oda.tmforum.org', version: 'v1', namespace, plural: 'exposedapis', name });
+const ref = (namespace: string, name: string) => ({
+  group: 'oda.tmforum.org',
+  version: 'v1',
+  namespace,
+  plural: 'exposedapis',
+  name,
+});
 
 t.test('queues what matters, ignores status writes, follows owned Ingresses, resyncs everything', async (t) => {
-  const kube = await startKubeApiServer({ seed: [exposedApi({}, { namespace: 'a', name: 'one' }), exposedApi({ path: '/two' }, { namespace: 'b', name: 'two' })] });
+  const kube = await startKubeApiServer({
+    seed: [
+      exposedApi({}, { namespace: 'a', name: 'one' }),
+      exposedApi({ path: '/two' }, { namespace: 'b', name: 'two' }),
+    ],
+  });
   const queued: [string, WatchReason][] = [];
   const watcher = startWatcher({
     kubeConfig: kube.kubeconfig(),
@@ -23,11 +34,23 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
     await kube.close();
   });
   const custom = kube.kubeconfig().makeApiClient(CustomObjectsApi);
-  await kube.waitFor(() => watcher.state().exposedApis.synced && watcher.state().ingresses.synced && kube.openWatches() === 2);
-  t.same(queued.sort(), [['a/one', 'added'], ['b/two', 'added']], 'every existing ExposedAPI at start');
+  await kube.waitFor(
+    () => watcher.state().exposedApis.synced && watcher.state().ingresses.synced && kube.openWatches() === 2,
+  );
+  t.same(
+    queued.sort(),
+    [
+      ['a/one', 'added'],
+      ['b/two', 'added'],
+    ],
+    'every existing ExposedAPI at start',
+  );
 
   queued.length = 0;
-  await custom.patchNamespacedCustomObject({ ...ref('a', 'one'), body: { status: { apiStatus: { url: 'https://gw/one' } } } }, merge);
+  await custom.patchNamespacedCustomObject(
+    { ...ref('a', 'one'), body: { status: { apiStatus: { url: 'https://gw/one' } } } },
+    merge,
+  );
   await custom.patchNamespacedCustomObject({ ...ref('b', 'two'), body: { spec: { port: 9090 } } }, merge);
   await kube.waitFor(() => queued.length > 0);
   t.same(queued, [['b/two', 'changed']], "a status write (the operator's own) queues nothing; a spec change does");
@@ -36,15 +59,34 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
   const networking = kube.kubeconfig().makeApiClient(NetworkingV1Api);
   await networking.createNamespacedIngress({
     namespace: 'a',
-    body: { metadata: { name: 'one', labels: { 'app.kubernetes.io/managed-by': 'oda-apim-operator', 'oda.tmforum.org/exposedapi': 'one' } }, spec: { rules: [] } },
+    body: {
+      metadata: {
+        name: 'one',
+        labels: { 'app.kubernetes.io/managed-by': 'oda-apim-operator', 'oda.tmforum.org/exposedapi': 'one' },
+      },
+      spec: { rules: [] },
+    },
   });
-  await networking.createNamespacedIngress({ namespace: 'a', body: { metadata: { name: 'unrelated' }, spec: { rules: [] } } });
-  await networking.patchNamespacedIngressStatus({ namespace: 'a', name: 'one', body: { status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } } }, merge);
+  await networking.createNamespacedIngress({
+    namespace: 'a',
+    body: { metadata: { name: 'unrelated' }, spec: { rules: [] } },
+  });
+  await networking.patchNamespacedIngressStatus(
+    { namespace: 'a', name: 'one', body: { status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } } },
+    merge,
+  );
   await kube.waitFor(() => queued.some(([, reason]) => reason === 'ingress'));
-  t.ok(queued.every(([key]) => key === 'a/one'), 'only the owner of an operator-owned Ingress is queued', { queued });
+  t.ok(
+    queued.every(([key]) => key === 'a/one'),
+    'only the owner of an operator-owned Ingress is queued',
+    { queued },
+  );
 
   queued.length = 0;
   t.equal(await watcher.resync(), 2);
-  t.same(queued.sort(), [['a/one', 'resync'], ['b/two', 'resync']]);
+  t.same(queued.sort(), [
+    ['a/one', 'resync'],
+    ['b/two', 'resync'],
+  ]);
   t.ok(watcher.state().lastResyncAt, 'the last resync is visible');
 });

@@ -15,10 +15,14 @@ t.test('workers sharing one key share one budget: a burst, then the refill rate'
   const started = Date.now();
   const granted: number[] = [];
   // Two "workers" each try 20 writes at once: 40 in all.
-  await Promise.all(limiters.flatMap((limiter) => Array.from({ length: 20 }, async () => {
-    await limiter.acquire();
-    granted.push(Date.now() - started);
-  })));
+  await Promise.all(
+    limiters.flatMap((limiter) =>
+      Array.from({ length: 20 }, async () => {
+        await limiter.acquire();
+        granted.push(Date.now() - started);
+      }),
+    ),
+  );
   granted.sort((a, b) => a - b);
   t.equal(granted.length, 40);
   // 10 at once from the burst; the other 30 at 50/s need at least 600 ms (the lower bound cannot flake on a slow machine).

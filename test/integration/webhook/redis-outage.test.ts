@@ -4,7 +4,8 @@ import { exposedApi } from '../../helpers/resources.ts';
 import { ownRedis } from '../../helpers/redis-server.ts';
 import { queuedKeys, startTestWebhook } from '../../helpers/webhook.ts';
 
-const metricValue = (text: string, name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+const metricValue = (text: string, name: string): number =>
+  Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 
 t.test('Redis down: admission still answers, allows, and counts the lost enqueue', async (t) => {
   const redis = await ownRedis();
@@ -13,13 +14,15 @@ t.test('Redis down: admission still answers, allows, and counts the lost enqueue
     await webhook.close();
     await redis.stop();
   });
-  const validate = async (name: string) => (await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name })))).json.response;
+  const validate = async (name: string) =>
+    (await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name })))).json.response;
 
   t.equal((await validate('before')).allowed, true);
   t.same(await queuedKeys(webhook.queue), ['components/before'], 'queued while Redis is up');
 
   await redis.stop();
-  for (const name of ['during-1', 'during-2']) t.equal((await validate(name)).allowed, true, `${name}: allowed with Redis down`);
+  for (const name of ['during-1', 'during-2'])
+    t.equal((await validate(name)).allowed, true, `${name}: allowed with Redis down`);
   const metrics = (await get(webhook.agent, `${webhook.url}/metrics`)).text;
   t.equal(metricValue(metrics, 'apim_operator_webhook_enqueue_failures_total'), 2, 'both lost enqueues counted');
   t.equal((await get(webhook.agent, `${webhook.url}/readyz`)).status, 200, 'readiness does not depend on Redis');
@@ -47,7 +50,9 @@ t.test('Redis that never answers: the wait is bounded', async (t) => {
     for (const socket of sockets) socket.destroy();
     blackhole.close();
   });
-  const response = (await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name: 'silent' })))).json.response;
+  const response = (
+    await post(webhook.agent, `${webhook.url}/validate`, admissionReview(exposedApi({}, { name: 'silent' })))
+  ).json.response;
   t.equal(response.allowed, true);
   const metrics = (await get(webhook.agent, `${webhook.url}/metrics`)).text;
   t.match(metrics, /apim_operator_webhook_enqueues_total\{result="(timeout|failed)"\} 1/);

@@ -49,7 +49,11 @@ t.test('a half-written rotation keeps the old pair', async (t) => {
   const rotated = makeCerts();
   copyFileSync(rotated.certFile, webhook.certs.certFile); // the key has not arrived yet
   // Wait for the reload attempt that found the pair mismatched, not for a fixed time.
-  for (let i = 0; i < 200 && !lines.some((l) => l.includes('not reloaded')); i++) await new Promise((r) => setTimeout(r, 50));
-  t.ok(lines.some((l) => l.includes('Serving certificate not reloaded')), 'the mismatched pair was seen and refused');
+  for (let i = 0; i < 200 && !lines.some((l) => l.includes('not reloaded')); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  t.ok(
+    lines.some((l) => l.includes('Serving certificate not reloaded')),
+    'the mismatched pair was seen and refused',
+  );
   t.equal(await servedFingerprint(webhook.url, webhook.certs.ca), before, 'still the old certificate, still serving');
 });

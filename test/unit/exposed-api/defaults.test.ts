@@ -14,7 +14,14 @@ t.test('never adds the finalizer to an object being deleted', async (t) => {
 });
 
 t.test('fills the CRD defaults inside sections the user gave, and nothing else', async (t) => {
-  const out = withDefaults(exposedApi({ rateLimit: { limit: '5' }, CORS: { enabled: true, allowOrigins: 'https://a.com' }, apiKeyVerification: {}, OASValidation: { requestEnabled: true } }));
+  const out = withDefaults(
+    exposedApi({
+      rateLimit: { limit: '5' },
+      CORS: { enabled: true, allowOrigins: 'https://a.com' },
+      apiKeyVerification: {},
+      OASValidation: { requestEnabled: true },
+    }),
+  );
   t.equal(out.spec.segment, 'coreFunction');
   t.same(out.spec.rateLimit, { limit: '5', enabled: false, interval: 'ps' });
   t.same(out.spec.CORS, {
@@ -23,15 +30,26 @@ t.test('fills the CRD defaults inside sections the user gave, and nothing else',
     allowCredentials: false,
     handlePreflightRequests: {
       enabled: true,
-      allowHeaders: 'Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers',
+      allowHeaders:
+        'Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers',
       allowMethods: 'GET, POST, HEAD, OPTIONS',
       maxAge: 1800,
     },
   });
   t.same(out.spec.apiKeyVerification, { enabled: false });
-  t.same(out.spec.OASValidation, { requestEnabled: true, responseEnabled: false, allowUnspecifiedHeaders: false, allowUnspecifiedQueryParams: false, allowUnspecifiedCookies: false });
+  t.same(out.spec.OASValidation, {
+    requestEnabled: true,
+    responseEnabled: false,
+    allowUnspecifiedHeaders: false,
+    allowUnspecifiedQueryParams: false,
+    allowUnspecifiedCookies: false,
+  });
   const bare = withDefaults(exposedApi({}));
-  t.same(Object.keys(bare.spec).sort(), [...Object.keys(exposedApi({}).spec), 'segment'].sort(), 'no policy section is invented');
+  t.same(
+    Object.keys(bare.spec).sort(),
+    [...Object.keys(exposedApi({}).spec), 'segment'].sort(),
+    'no policy section is invented',
+  );
 });
 
 t.test('values the user set are kept', async (t) => {

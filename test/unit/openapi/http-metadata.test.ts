@@ -10,10 +10,14 @@ t.test('freshnessOf reads Cache-Control', async (t) => {
     ['no-store', { noStore: true }],
     ['max-age=abc', { noStore: false }],
   ];
-  for (const [value, expected] of cases) t.same(freshnessOf(value === undefined ? {} : { 'cache-control': value }), expected, String(value));
+  for (const [value, expected] of cases)
+    t.same(freshnessOf(value === undefined ? {} : { 'cache-control': value }), expected, String(value));
 });
 
 t.test('validatorsOf keeps only what is present', async (t) => {
-  t.same(validatorsOf({ etag: 'W/"1"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' }), { etag: 'W/"1"', lastModified: 'Tue, 01 Jul 2025 00:00:00 GMT' });
+  t.same(validatorsOf({ etag: 'W/"1"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' }), {
+    etag: 'W/"1"',
+    lastModified: 'Tue, 01 Jul 2025 00:00:00 GMT',
+  });
   t.same(validatorsOf({}), {});
 });

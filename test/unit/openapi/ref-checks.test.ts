@@ -4,7 +4,18 @@ import { expandedSize, refProblems, resolvePointer } from '../../../shared/opena
 t.test('refProblems reports every missing and external reference with its place', async (t) => {
   const document = {
     components: { schemas: { A: { type: 'string' }, 'B/C': { type: 'string' } } },
-    paths: { '/x': { get: { a: { $ref: '#/components/schemas/A' }, b: { $ref: '#/components/schemas/B~1C' }, c: { $ref: '#/components/schemas/Z' }, d: { $ref: 'http://127.0.0.1/x.json' }, e: { $ref: '#anchor' }, f: { $ref: '#' } } } },
+    paths: {
+      '/x': {
+        get: {
+          a: { $ref: '#/components/schemas/A' },
+          b: { $ref: '#/components/schemas/B~1C' },
+          c: { $ref: '#/components/schemas/Z' },
+          d: { $ref: 'http://127.0.0.1/x.json' },
+          e: { $ref: '#anchor' },
+          f: { $ref: '#' },
+        },
+      },
+    },
   };
   t.same(refProblems(document), [
     'paths./x.get.c: $ref "#/components/schemas/Z" points to nothing in the document',
@@ -30,6 +41,7 @@ t.test('expandedSize counts shared references in full, cycles once, and stops at
   const cyclic = { s: { A: { items: { $ref: '#/s/A' } } } };
   t.equal(expandedSize(cyclic, 1000), 4, 'a reference into its own ancestry counts as one node');
   const bomb: Record<string, unknown> = {};
-  for (let level = 0; level < 60; level += 1) bomb[`L${level}`] = { a: { $ref: `#/L${level + 1}` }, b: { $ref: `#/L${level + 1}` } };
+  for (let level = 0; level < 60; level += 1)
+    bomb[`L${level}`] = { a: { $ref: `#/L${level + 1}` }, b: { $ref: `#/L${level + 1}` } };
   t.equal(expandedSize(bomb, 1_000_000), 1_000_000);
 });

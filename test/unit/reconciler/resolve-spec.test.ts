@@ -7,7 +7,9 @@ import { fixtureText } from '../../helpers/resources.ts';
 const TMF620 = fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
 
 /** A fetcher of our own narrow interface that answers from a script and counts what it was asked. */
-function scripted(answer: (url: string, conditional?: Validators) => FetchResult): SpecFetcher & { calls: { url: string; conditional?: Validators }[] } {
+function scripted(
+  answer: (url: string, conditional?: Validators) => FetchResult,
+): SpecFetcher & { calls: { url: string; conditional?: Validators }[] } {
   const calls: { url: string; conditional?: Validators }[] = [];
   return {
     calls,
@@ -20,30 +22,57 @@ function scripted(answer: (url: string, conditional?: Validators) => FetchResult
   };
 }
 
-const ok = (text: string, etag?: string): FetchResult => ({ outcome: 'ok', text, validators: etag ? { etag } : {}, freshUntil: 0 } as unknown as FetchResult);
+const ok = (text: string, etag?: string): FetchResult =>
+  ({ outcome: 'ok', text, validators: etag ? { etag } : {}, freshUntil: 0 }) as unknown as FetchResult;
 
 t.test('concurrent resolves of one URL share one fetch and one validation', async (t) => {
   const fetcher = scripted(() => ok(TMF620, '"v1"'));
   const resolver = createSpecResolver(fetcher);
-  const results = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve({ kind: 'url', url: 'https://specs/tmf620.json' })));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => resolver.resolve({ kind: 'url', url: 'https://specs/tmf620.json' })),
+  );
   t.equal(fetcher.calls.length, 1);
-  t.ok(results.every((r) => r === results[0]), 'the same result for all');
+  t.ok(
+    results.every((r) => r === results[0]),
+    'the same result for all',
+  );
   t.equal(results[0]?.format, 'swagger-json');
 });
 
 t.test('later resolves revalidate with the stored ETag and reuse the result on 304', async (t) => {
-  const fetcher = scripted((_url, conditional) => (conditional?.etag === '"v1"' ? ({ outcome: 'not-modified', validators: { etag: '"v1"' } } as unknown as FetchResult) : ok(TMF620, '"v1"')));
+  const fetcher = scripted((_url, conditional) =>
+    conditional?.etag === '"v1"'
+      ? ({ outcome: 'not-modified', validators: { etag: '"v1"' } } as unknown as FetchResult)
+      : ok(TMF620, '"v1"'),
+  );
   const resolver = createSpecResolver(fetcher);
   const first = await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
   const second = await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
-  t.same(fetcher.calls.map((c) => c.conditional?.etag), [undefined, '"v1"']);
+  t.same(
+    fetcher.calls.map((c) => c.conditional?.etag),
+    [undefined, '"v1"'],
+  );
   t.equal(second, first);
 });
 
 t.test('failures are classified: transient retries, definitive waits for a change', async (t) => {
-  const resolver = createSpecResolver(scripted((url) => (url.endsWith('503') ? { outcome: 'http-error', message: 'answered 503', transient: true, status: 503 } : url.endsWith('404') ? { outcome: 'http-error', message: 'answered 404', transient: false, status: 404 } : ok('hello: world\n'))));
+  const resolver = createSpecResolver(
+    scripted((url) =>
+      url.endsWith('503')
+        ? { outcome: 'http-error', message: 'answered 503', transient: true, status: 503 }
+        : url.endsWith('404')
+          ? { outcome: 'http-error', message: 'answered 404', transient: false, status: 404 }
+          : ok('hello: world\n'),
+    ),
+  );
   await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/503' }), RetryableError);
   await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/404' }), PermanentError);
-  await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/not-openapi' }), { name: 'PermanentError', reason: 'InvalidOpenApiDocument' });
-  await t.rejects(resolver.resolve({ kind: 'inline', text: '{' }), { name: 'PermanentError', reason: 'InvalidOpenApiDocument' });
+  await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/not-openapi' }), {
+    name: 'PermanentError',
+    reason: 'InvalidOpenApiDocument',
+  });
+  await t.rejects(resolver.resolve({ kind: 'inline', text: '{' }), {
+    name: 'PermanentError',
+    reason: 'InvalidOpenApiDocument',
+  });
 });

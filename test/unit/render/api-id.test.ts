@@ -1,5 +1,11 @@
 import t from 'tap';
-import { apiIdFor, displayNameFor, isOwnedBy, MAX_API_ID_LENGTH, ownershipMarker } from '../../../reconciler/render/api-id.ts';
+import {
+  apiIdFor,
+  displayNameFor,
+  isOwnedBy,
+  MAX_API_ID_LENGTH,
+  ownershipMarker,
+} from '../../../reconciler/render/api-id.ts';
 
 const VALID_ID = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
 
@@ -22,13 +28,29 @@ t.test('ids are readable when they can be, hashed otherwise', async (t) => {
 
 t.test('keys that join the same way get different ids', async (t) => {
   const pairs: [[string, string], [string, string]][] = [
-    [['a-b', 'c'], ['a', 'b-c']],
-    [['a', 'b.c'], ['a-b', 'c']],
-    [['a', 'b.c'], ['a', 'b-c']],
-    [['x', 'y--z'], ['x-y', 'z']],
-    [['n'.repeat(40), 'x'.repeat(60)], ['n'.repeat(40), 'x'.repeat(61)]],
+    [
+      ['a-b', 'c'],
+      ['a', 'b-c'],
+    ],
+    [
+      ['a', 'b.c'],
+      ['a-b', 'c'],
+    ],
+    [
+      ['a', 'b.c'],
+      ['a', 'b-c'],
+    ],
+    [
+      ['x', 'y--z'],
+      ['x-y', 'z'],
+    ],
+    [
+      ['n'.repeat(40), 'x'.repeat(60)],
+      ['n'.repeat(40), 'x'.repeat(61)],
+    ],
   ];
-  for (const [[ns1, n1], [ns2, n2]] of pairs) t.not(apiIdFor(ns1, n1), apiIdFor(ns2, n2), `${ns1}/${n1} vs ${ns2}/${n2}`);
+  for (const [[ns1, n1], [ns2, n2]] of pairs)
+    t.not(apiIdFor(ns1, n1), apiIdFor(ns2, n2), `${ns1}/${n1} vs ${ns2}/${n2}`);
 });
 
 t.test('property: random keys give valid, unique, stable ids', async (t) => {
@@ -66,7 +88,10 @@ t.test('property: random keys give valid, unique, stable ids', async (t) => {
 });
 
 t.test('display names carry the key and stay within 300 characters', async (t) => {
-  t.equal(displayNameFor({ name: 'productcatalog', key: { namespace: 'components', name: 'r1-pc' } }), 'productcatalog (components/r1-pc)');
+  t.equal(
+    displayNameFor({ name: 'productcatalog', key: { namespace: 'components', name: 'r1-pc' } }),
+    'productcatalog (components/r1-pc)',
+  );
   const long1 = displayNameFor({ name: 'p'.repeat(300), key: { namespace: 'a', name: 'x' } });
   const long2 = displayNameFor({ name: 'p'.repeat(300), key: { namespace: 'b', name: 'x' } });
   t.ok(long1.length <= 300 && long2.length <= 300);

@@ -1,8 +1,12 @@
 import t from 'tap';
 import { model } from '../../helpers/golden.ts';
-import { renderSubscriptionSecret, subscriptionDisplayName, subscriptionIdFor, subscriptionSecretName } from '../../../reconciler/render/subscription-secret.ts';
+import {
+  renderSubscriptionSecret,
+  subscriptionDisplayName,
+  subscriptionIdFor,
+  subscriptionSecretName,
+} from '../../../reconciler/render/subscription-secret.ts';
 import { fixtureObject } from '../../helpers/resources.ts';
-
 
 t.test('the Secret: name, labels and owner as the Ingress has them, the key and its names', async (t) => {
   const object = fixtureObject('exposedapi-v1-full-example.yaml');
@@ -13,8 +17,20 @@ t.test('the Secret: name, labels and owner as the Ingress has them, the key and 
   t.equal(secret.metadata.name, `${object.metadata.name}-apim-key`);
   t.equal(secret.type, 'Opaque');
   t.same(secret.stringData, { primaryKey: 'k3y', header: 'Ocp-Apim-Subscription-Key', query: 'subscription-key' });
-  t.same(secret.metadata.labels, { 'app.kubernetes.io/managed-by': 'oda-apim-operator', 'oda.tmforum.org/exposedapi': object.metadata.name, 'oda.tmforum.org/componentName': 'r1-productcatalog' });
-  t.match(secret.metadata.ownerReferences, [{ kind: 'ExposedAPI', name: object.metadata.name, uid: object.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  t.same(secret.metadata.labels, {
+    'app.kubernetes.io/managed-by': 'oda-apim-operator',
+    'oda.tmforum.org/exposedapi': object.metadata.name,
+    'oda.tmforum.org/componentName': 'r1-productcatalog',
+  });
+  t.match(secret.metadata.ownerReferences, [
+    {
+      kind: 'ExposedAPI',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ]);
 });
 
 t.test('a query-located key names its query parameter', async (t) => {
