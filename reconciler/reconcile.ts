@@ -187,7 +187,7 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
           ).toISOString(),
         };
     const status = model
-      ? { ...render(model, object, false, reason, message, { ...(retry ? { retry } : {}) }), observedSpecHash: hash }
+      ? { ...render(model, object, false, reason, message, retry ? { retry } : {}), observedSpecHash: hash }
       : {
           implementation: { ready: false },
           conditions: [{ type: 'Ready', status: 'False', reason, message, lastTransitionTime: now.toISOString() }],

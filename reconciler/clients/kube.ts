@@ -437,6 +437,8 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const sameType = wanted.type === undefined || wanted.type === live.type;
       if (sameType && metadataHolds(liveMeta, wantedMeta) && sameJson(live.data ?? {}, data)) return;
       const metadata = mergedMetadata(liveMeta, wantedMeta) as unknown as V1Secret['metadata'];
+      // The live Secret as plain data with our fields over it; nothing of its class is needed.
+      // oxlint-disable-next-line typescript/no-misused-spread
       const body: V1Secret = { ...live, metadata, data, type: wanted.type ?? live.type };
       await write('replaceSecret', `update ${what}`, () =>
         core.replaceNamespacedSecretWithHttpInfo({ namespace: key.namespace, name: key.name, body }),

@@ -1,7 +1,7 @@
 import {
   ApisApi,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';

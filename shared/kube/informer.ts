@@ -6,7 +6,7 @@
  * reconciler's watcher alike.
  */
 import {
-  KubeConfig,
+  type KubeConfig,
   ListWatch,
   Watch,
   type KubernetesListObject,

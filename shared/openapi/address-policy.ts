@@ -170,7 +170,7 @@ function ipv6Groups(address: string): number[] | undefined {
   const before = parse(head);
   const after = tail === undefined ? [] : parse(tail);
   const missing = 8 - before.length - after.length;
-  return [...before, ...new Array<number>(Math.max(missing, 0)).fill(0), ...after];
+  return [...before, ...Array.from({ length: Math.max(missing, 0) }, () => 0), ...after];
 }
 
 function buildBlockList(v4: ReadonlyArray<[string, number]>, v6: ReadonlyArray<[string, number]>): BlockList {

@@ -202,6 +202,7 @@ async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
   }
   response.body.destroy();
   const text = new TextDecoder('utf-8').decode(Buffer.concat(chunks).subarray(0, EXCERPT_BYTES));
+  // oxlint-disable-next-line no-control-regex -- control characters are exactly what is removed
   return truncate(text.replace(/[\u0000-\u001f\u007f]+/g, ' '));
 }
 

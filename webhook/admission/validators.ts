@@ -106,6 +106,6 @@ export function openApiDocument(checker: SpecChecks): Validator {
 }
 
 export async function runValidators(validators: readonly Validator[], input: ValidationInput): Promise<Findings> {
-  const all = await Promise.all(validators.map((v) => v.validate(input)));
+  const all = await Promise.all(validators.map(async (v) => v.validate(input)));
   return { problems: all.flatMap((f) => f.problems), warnings: all.flatMap((f) => f.warnings) };
 }

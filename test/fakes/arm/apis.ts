@@ -200,7 +200,7 @@ export function deleteApi(ctx: HandlerContext, apiId: string): ArmAnswer {
 export function putRelease(ctx: HandlerContext, apiId: string, releaseId: string): ArmAnswer {
   const { entry } = requireRevision(ctx.service, apiId);
   const p = propertiesOf(ctx.request.body);
-  const rev = /;rev=(\d+)$/.exec(String(p.apiId ?? ''))?.[1];
+  const rev = /;rev=(\d+)$/.exec(typeof p.apiId === 'string' ? p.apiId : '')?.[1];
   if (rev === undefined || !entry.revisions.has(rev))
     throw validation(`Release must name an existing revision of API '${entry.name}'.`, [
       { code: 'ValidationError', target: 'apiId', message: 'Unknown revision.' },

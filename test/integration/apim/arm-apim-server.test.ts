@@ -111,7 +111,7 @@ t.test('import records operations and resets serviceUrl unless sent in the same 
   ]);
   t.same(
     state.operations
-      .map((o) => o.operationId)
+      .map((o) => String(o.operationId ?? ''))
       .filter(Boolean)
       .sort(),
     ['createOrder', 'getOrder', 'listOrders'],

@@ -9,7 +9,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from '../../fakes/kube-api-server.ts';
+import { startKubeApiServer, type KubeObject } from '../../fakes/kube-api-server.ts';
 
 const GROUP = 'oda.tmforum.org';
 const PLURAL = 'exposedapis';
@@ -413,6 +413,7 @@ t.test('built-in types: status subresource of Ingress, list items without kind',
   const withStatus = await net.replaceNamespacedIngressStatus({
     namespace: 'ns',
     name: 'i',
+    // oxlint-disable-next-line typescript/no-misused-spread -- the typed model as the body, with a status
     body: { ...ingress, status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } } },
   });
   t.equal(withStatus.status?.loadBalancer?.ingress?.[0]?.ip, '10.0.0.1');

@@ -281,10 +281,10 @@ t.test("applyIngress creates, skips a no-op, updates keeping the live status and
   t.equal((await client.getIngress(key))?.spec?.rules instanceof Array, true);
   t.same(
     (
-      api.get('ingresses', 'shop', 'catalog')?.spec as {
-        rules: { http: { paths: { backend: { service: { port: { number: number } } } }[] } }[];
-      }
-    ).rules[0]?.http.paths[0]?.backend.service.port.number,
+      api.get('ingresses', 'shop', 'catalog')?.spec as
+        | { rules: { http: { paths: { backend: { service: { port: { number: number } } } }[] } }[] }
+        | undefined
+    )?.rules[0]?.http.paths[0]?.backend.service.port.number,
     9090,
   );
 

@@ -189,7 +189,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
 
       await custom.patchNamespacedCustomObject({ ...ref(name), body: { spec: { path: '/free-path/v1' } } }, merge);
       await kube.waitFor(() => isReady(name), 60_000);
-      t.equal((azure.arm.state().apis[apiId]?.properties as any).path, 'free-path/v1');
+      t.equal((azure.arm.state().apis[apiId]?.properties as { path?: string } | undefined)?.path, 'free-path/v1');
     },
   );
 

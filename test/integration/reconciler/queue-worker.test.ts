@@ -27,8 +27,9 @@ function harness(t: { teardown(fn: () => unknown): void }): Harness {
   return {
     queue,
     prefix,
-    enqueue: async (key, delayMs = 0) =>
-      void (await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs))),
+    enqueue: async (key, delayMs = 0) => {
+      await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs));
+    },
     worker(handler, concurrency = 4) {
       const w = startQueueWorker({
         redisUrl: REDIS_URL,

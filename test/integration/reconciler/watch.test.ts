@@ -5,6 +5,7 @@ import { startWatcher, type WatchReason } from '../../../reconciler/watch.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 
+const byText = (a: unknown, b: unknown): number => String(a).localeCompare(String(b));
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const ref = (namespace: string, name: string) => ({
   group: 'oda.tmforum.org',
@@ -38,7 +39,7 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
     () => watcher.state().exposedApis.synced && watcher.state().ingresses.synced && kube.openWatches() === 2,
   );
   t.same(
-    queued.sort(),
+    queued.sort(byText),
     [
       ['a/one', 'added'],
       ['b/two', 'added'],
@@ -84,7 +85,7 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
 
   queued.length = 0;
   t.equal(await watcher.resync(), 2);
-  t.same(queued.sort(), [
+  t.same(queued.sort(byText), [
     ['a/one', 'resync'],
     ['b/two', 'resync'],
   ]);

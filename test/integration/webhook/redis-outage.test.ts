@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Socket } from 'node:net';
 import { admissionReview, get, post } from '../../helpers/admission.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { ownRedis } from '../../helpers/redis-server.ts';
@@ -40,7 +41,7 @@ t.test('Redis down: admission still answers, allows, and counts the lost enqueue
 
 t.test('Redis that never answers: the wait is bounded', async (t) => {
   const { createServer } = await import('node:net');
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const blackhole = createServer((socket) => sockets.add(socket));
   await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
   const port = (blackhole.address() as { port: number }).port;

@@ -34,7 +34,7 @@ t.test('metadata, link-local and unspecified addresses are refused whatever the 
       t.match(
         policy.checkAddress(address, address),
         { allowed: false, reason: /link-local, unspecified or cloud metadata/ },
-        `${address} with allow [${rules.allow}]`,
+        `${address} with allow [${rules.allow.join(', ')}]`,
       );
       t.equal(policy.checkHost(address).allowed, false, `${address} refused before any connection`);
     }
