@@ -1,6 +1,6 @@
 /**
- * The reconciler's narrow view of Kubernetes, and the only reconciler file that
- * imports @kubernetes/client-node. 404 becomes undefined (or success where a
+ * The reconciler's narrow view of Kubernetes (the error classification, the
+ * Event recorder and the object helpers sit beside it). 404 becomes undefined (or success where a
  * thing being gone is the goal); every other failure becomes a RetryableError
  * (409, 429, 5xx, network; Retry-After honoured) or a PermanentError (400,
  * 403, 422 and other refusals that a retry cannot fix).
@@ -9,7 +9,6 @@
  * CustomObjectsApi: bodies stay plain JSON, with no typed-model round trip that
  * drops unknown fields, turns timestamps into Dates or mis-formats MicroTime.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   CoreV1Api,
@@ -19,49 +18,15 @@ import {
   type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { PermanentError, RetryableError } from '../../shared/errors.ts';
+import { RetryableError } from '../../shared/errors.ts';
 import { formatKey, type ResourceKey } from '../../shared/key.ts';
 import type { Logger } from '../../shared/log.ts';
-import { describeError } from '../../shared/kube/errors.ts';
 import { discoverVersion, GROUP, PLURAL } from '../../shared/kube/exposed-apis.ts';
-
-export interface KubeObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
-  deletionTimestamp?: string;
-  [field: string]: unknown;
-}
-
-/** A Kubernetes object as plain JSON. */
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: KubeObjectMeta;
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-  [field: string]: unknown;
-}
-
-export interface KubeEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly message: string;
-  readonly action: string;
-}
+import { describeError } from '../../shared/kube/errors.ts';
+import { classify, statusOf } from './kube-errors.ts';
+import { createEventRecorder, type HttpResult } from './kube-events.ts';
+import { keyOfObject, mergedMetadata, metadataHolds, plain, sameJson, secretData } from './kube-objects.ts';
+import type { KubeEvent, KubeObject, KubeObjectMeta } from './kube-types.ts';
 
 export interface KubeClient {
   /** The live ExposedAPI, read through the served version chosen at construction; undefined when there is none. */
@@ -103,105 +68,7 @@ export interface KubeClientOptions {
 }
 
 const INGRESS = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' } as const;
-const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events' } as const;
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-const EVENT_CACHE_SIZE = 4096;
-const NOTE_LIMIT = 1024;
-
-type HttpResult<T> = { httpStatusCode: number; data: T };
-
-interface ApiFailure {
-  code?: unknown;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-function statusOf(error: unknown): number | undefined {
-  const code = (error as ApiFailure | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** Retry-After in ms: delta-seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-const PERMANENT = new Set([400, 403, 404, 405, 406, 410, 413, 415, 422]);
-
-/** Our error for a failed call: permanent when a retry cannot help, else retryable. */
-export function classify(error: unknown, what: string): Error {
-  const status = statusOf(error);
-  const message = `${what}: ${describeError(error)}`;
-  if (status !== undefined && PERMANENT.has(status)) return new PermanentError(message, { cause: error });
-  const headers = (error as ApiFailure | null)?.headers ?? {};
-  return new RetryableError(message, { cause: error, retryAfterMs: retryAfterMs(headers['retry-after']) });
-}
-
-function plain(value: unknown): KubeObject {
-  return value as KubeObject;
-}
-
-function keyOfObject(object: object, kind: string): ResourceKey {
-  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
-  if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') {
-    throw new PermanentError(`${kind} needs metadata.namespace and metadata.name`);
-  }
-  return { namespace: metadata.namespace, name: metadata.name };
-}
-
-/** Deep equality of JSON values, ignoring key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  }
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return (
-    ka.length === kb.length &&
-    ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-  );
-}
-
-/** Every key of `wanted` has the same value in `live` (others may add labels and annotations). */
-function holds(live: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
-  return Object.entries(wanted ?? {}).every(([k, v]) => live?.[k] === v);
-}
-
-/** The metadata we own on an object we apply: merged into the live metadata, never replacing others' keys. */
-function mergedMetadata(live: KubeObjectMeta, wanted: KubeObjectMeta): KubeObjectMeta {
-  const merged: KubeObjectMeta = { ...live };
-  if (wanted.labels) merged.labels = { ...live.labels, ...wanted.labels };
-  if (wanted.annotations) merged.annotations = { ...live.annotations, ...wanted.annotations };
-  if (wanted.ownerReferences) merged.ownerReferences = wanted.ownerReferences;
-  return merged;
-}
-
-function metadataHolds(live: KubeObjectMeta, wanted: KubeObjectMeta): boolean {
-  return (
-    holds(live.labels, wanted.labels) &&
-    holds(live.annotations, wanted.annotations) &&
-    (wanted.ownerReferences === undefined || sameJson(live.ownerReferences ?? [], wanted.ownerReferences))
-  );
-}
-
-/** MicroTime as the API server parses it: RFC 3339 with exactly six fractional digits. */
-function microTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-/** stringData folded into base64 data, as the API server stores a Secret. */
-function secretData(secret: V1Secret): Record<string, string> {
-  const data: Record<string, string> = { ...secret.data };
-  for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
-  return data;
-}
 
 export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOptions): KubeClient {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -457,106 +324,5 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
     },
 
     recordEvent: (regarding, event) => events(regarding, event),
-  };
-}
-
-interface EventRecorderDeps {
-  readonly custom: CustomObjectsApi;
-  readonly call: <T>(op: string, run: () => Promise<HttpResult<T>>) => Promise<T>;
-  readonly log: Logger;
-  readonly reportingController: string;
-  readonly reportingInstance: string;
-}
-
-interface SeriesEntry {
-  readonly namespace: string;
-  readonly name: string;
-  count: number;
-}
-
-/**
- * events.k8s.io/v1 Events with client-go's series semantics: the first
- * occurrence creates an Event, each repeat (same object, type, reason, action
- * and note) patches series.count and series.lastObservedTime. Calls for one
- * event run one after another so repeats never race into two Events.
- */
-function createEventRecorder(deps: EventRecorderDeps): (regarding: KubeObject, event: KubeEvent) => Promise<void> {
-  const series = new Map<string, SeriesEntry>();
-  const tails = new Map<string, Promise<void>>();
-
-  async function record(id: string, regarding: KubeObject, event: KubeEvent): Promise<void> {
-    const namespace = regarding.metadata.namespace ?? 'default';
-    const now = microTime(new Date());
-    const seen = series.get(id);
-    if (seen) {
-      const count = seen.count + 1;
-      try {
-        await deps.call('patchEvent', () =>
-          deps.custom.patchNamespacedCustomObjectWithHttpInfo(
-            {
-              ...EVENTS,
-              namespace: seen.namespace,
-              name: seen.name,
-              body: { series: { count, lastObservedTime: now } },
-            },
-            MERGE,
-          ),
-        );
-        seen.count = count;
-        series.delete(id);
-        series.set(id, seen);
-        return;
-      } catch (error) {
-        if (statusOf(error) !== 404) throw error;
-        series.delete(id); // the Event expired: start a new one
-      }
-    }
-    const name = `${regarding.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
-    const body = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      eventTime: now,
-      reportingController: deps.reportingController,
-      reportingInstance: deps.reportingInstance,
-      type: event.type,
-      reason: event.reason,
-      action: event.action,
-      note: event.message.slice(0, NOTE_LIMIT),
-      regarding: {
-        apiVersion: regarding.apiVersion,
-        kind: regarding.kind,
-        namespace: regarding.metadata.namespace,
-        name: regarding.metadata.name,
-        uid: regarding.metadata.uid,
-        resourceVersion: regarding.metadata.resourceVersion,
-      },
-    };
-    await deps.call('createEvent', () =>
-      deps.custom.createNamespacedCustomObjectWithHttpInfo({ ...EVENTS, namespace, body }),
-    );
-    series.set(id, { namespace, name, count: 1 });
-    if (series.size > EVENT_CACHE_SIZE) series.delete(series.keys().next().value ?? '');
-  }
-
-  return async (regarding, event) => {
-    const object = regarding.metadata.uid ?? `${regarding.metadata.namespace}/${regarding.metadata.name}`;
-    const id = JSON.stringify([object, event.type, event.reason, event.action, event.message]);
-    const run = (tails.get(id) ?? Promise.resolve())
-      .then(() => record(id, regarding, event))
-      .catch((error: unknown) => {
-        deps.log.warn(
-          {
-            namespace: regarding.metadata.namespace,
-            name: regarding.metadata.name,
-            reason: event.reason,
-            error: describeError(error),
-          },
-          'Failed to record an Event',
-        );
-      });
-    tails.set(id, run);
-    await run;
-    if (tails.get(id) === run) tails.delete(id);
   };
 }

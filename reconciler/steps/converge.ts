@@ -1,5 +1,6 @@
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
-import type { KubeClient, KubeObject } from '../clients/kube.ts';
+import type { KubeClient } from '../clients/kube.ts';
+import type { KubeObject } from '../clients/kube-types.ts';
 import type { ApimClient } from '../clients/apim.ts';
 import { backendUrlFrom, renderIngress } from '../render/ingress.ts';
 import { ensureApim, finalizeApim, type ApimSettings } from './ensure-apim.ts';

@@ -1,7 +1,8 @@
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { RetryableError } from '../../shared/errors.ts';
 import type { ApimClient } from '../clients/apim.ts';
-import type { KubeClient, KubeObject } from '../clients/kube.ts';
+import type { KubeClient } from '../clients/kube.ts';
+import type { KubeObject } from '../clients/kube-types.ts';
 import {
   renderSubscriptionSecret,
   subscriptionDisplayName,

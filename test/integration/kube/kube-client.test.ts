@@ -3,13 +3,8 @@
 import t from 'tap';
 import { PermanentError, RetryableError } from '../../../shared/errors.ts';
 import { silentLogger } from '../../../shared/log.ts';
-import {
-  classify,
-  createKubeClient,
-  retryAfterMs,
-  type KubeClient,
-  type KubeClientOptions,
-} from '../../../reconciler/clients/kube.ts';
+import { createKubeClient, type KubeClient, type KubeClientOptions } from '../../../reconciler/clients/kube.ts';
+import { classify, retryAfterMs } from '../../../reconciler/clients/kube-errors.ts';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from '../../fakes/kube-api-server.ts';
 
 const GROUP = 'oda.tmforum.org';
