@@ -6,6 +6,8 @@
 import { ConfigError } from '../shared/errors.ts';
 import { integer, optionalText, text, url, type Env } from '../shared/env.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
+import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
+import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
 
 export interface ReconcilerConfig {
   readonly redisUrl: string;
@@ -30,6 +32,12 @@ export interface ReconcilerConfig {
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   /** Interval between polls of a long-running APIM operation (a Retry-After from APIM wins). */
   readonly apimPollIntervalMs: number;
+  /** MONITORED_NAMESPACES: where ExposedAPIs are served; empty: everywhere. */
+  readonly namespaces: MonitoredNamespaces;
+  /** OPENMETRICS_IMPLEMENTATION: how metrics APIs are made scrapable, as the Canvas names the choices. */
+  readonly openMetricsImplementation: OpenMetricsImplementation;
+  /** REQUIRE_READY_ENDPOINTS: Ready needs a ready endpoint of the implementing Service. */
+  readonly requireReadyEndpoints: boolean;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -59,6 +67,14 @@ export function keyVaultUrlFrom(env: Env): string | undefined {
       `KEY_VAULT_NAME: must be a Key Vault name (3-24 letters, digits and hyphens, starting with a letter), got ${JSON.stringify(name)}`,
     );
   return `https://${name}.vault.azure.net`;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = optionalText(env, name);
+  if (raw === undefined) return fallback;
+  const found = values.find((v) => v === raw);
+  if (!found) throw new ConfigError(`${name}: must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+  return found;
 }
 
 function flag(env: Env, name: string, fallback: boolean): boolean {
@@ -147,6 +163,9 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     publishInternalSegments: flag(env, 'PUBLISH_INTERNAL_SEGMENTS', false),
     backoff: { baseMs, maxMs },
     apimPollIntervalMs: integer(env, 'APIM_POLL_INTERVAL_MS', 1000, 1, 60_000),
+    namespaces: monitoredNamespacesFrom(env),
+    openMetricsImplementation: oneOf(env, 'OPENMETRICS_IMPLEMENTATION', OPENMETRICS_IMPLEMENTATIONS, 'ServiceMonitor'),
+    requireReadyEndpoints: flag(env, 'REQUIRE_READY_ENDPOINTS', true),
   };
   return deepFreeze(config);
 }
@@ -176,6 +195,9 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     publishInternalSegments: config.publishInternalSegments,
     backoff: config.backoff,
     apimPollIntervalMs: config.apimPollIntervalMs,
+    monitoredNamespaces: config.namespaces.patterns.length > 0 ? config.namespaces.patterns.join(',') : '(all)',
+    openMetricsImplementation: config.openMetricsImplementation,
+    requireReadyEndpoints: config.requireReadyEndpoints,
   };
 }
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Env } from '../shared/env.ts';
@@ -20,6 +22,7 @@ import { createReconciler } from './reconcile.ts';
 import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
 import { createWriteLimiter } from './write-limiter.ts';
+import { createRedisSyncMarks } from './sync-marks.ts';
 
 export interface RunningReconciler {
   /** `http://127.0.0.1:PORT` of the admin endpoints. */
@@ -81,7 +84,29 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       pollIntervalMs: config.apimPollIntervalMs,
     },
   );
-  const kube = createKubeClient(kubeConfig, { log, onCall: callRecorder(metrics, 'kubernetes') });
+  const enqueuer = createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: 0, log });
+  const resyncMs = config.resyncIntervalSeconds * 1000;
+  const marks = createRedisSyncMarks(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
+  const replica = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const watcher = startWatcher({
+    kubeConfig,
+    log,
+    namespaces: config.namespaces,
+    readiness: config.requireReadyEndpoints,
+    enqueue: async (key, reason) => {
+      await enqueuer.enqueue(key);
+      metrics.enqueued.inc({ reason });
+    },
+    resyncIntervalMs: resyncMs,
+    // The periodic resync runs in one replica per interval; one asked for (resync()) always runs. Both start a
+    // new epoch of APIM sync marks, so that every key looks at APIM again.
+    beforeResync: async (periodic) => {
+      if (periodic && !(await marks.claimResync(replica, resyncMs))) return false;
+      await marks.newEpoch();
+      return true;
+    },
+  });
+  const kube = createKubeClient(kubeConfig, { log, cache: watcher.cache, onCall: callRecorder(metrics, 'kubernetes') });
   const entra = entraSettings(env, config.aad.tenantId, config.aad.clientId);
   await apim.ensureOpenIdProvider(entra.providerId, entra.provider);
 
@@ -97,6 +122,8 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     apim,
     log,
     now: () => new Date(),
+    namespaces: config.namespaces,
+    marks,
     specs: createSpecResolver(fetcher),
     settings: {
       ingressClass: config.ingressClass,
@@ -108,6 +135,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       },
       publishInternalSegments: config.publishInternalSegments,
       notReadyRequeueMs: 15_000,
+      openMetrics: config.openMetricsImplementation,
       backoff: config.backoff,
     },
   });
@@ -123,33 +151,14 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       metrics.reconcileDuration.observe({ result }, ms / 1000);
     },
   });
-  const enqueuer = createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: 0, log });
-  const watcher = startWatcher({
-    kubeConfig,
-    log,
-    enqueue: async (key, reason) => {
-      await enqueuer.enqueue(key);
-      metrics.enqueued.inc({ reason });
-    },
-    listKeys: () => kube.listExposedApiKeys(),
-    resyncIntervalMs: config.resyncIntervalSeconds * 1000,
-  });
   const admin = await buildAdminApp({
     log,
     metrics,
     queue,
     readiness: async () => {
-      const state = watcher.state();
-      const ready = state.exposedApis.synced && redis.status === 'ready';
-      return {
-        ready,
-        details: {
-          exposedApis: state.exposedApis,
-          ingresses: state.ingresses,
-          lastResyncAt: state.lastResyncAt,
-          redis: redis.status,
-        },
-      };
+      const { lastResyncAt, ...informers } = watcher.state();
+      const ready = watcher.cache.synced('exposedapis') && redis.status === 'ready';
+      return { ready, details: { informers, lastResyncAt, redis: redis.status } };
     },
   });
   await admin.listen({ host: env.ADMIN_HOST ?? '0.0.0.0', port: config.adminPort });

@@ -1,41 +1,43 @@
 import { createHash } from 'node:crypto';
-import {
-  NetworkingV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { errorMessage } from '../shared/errors.ts';
+import type { InformerHandlers, InformerState } from '../shared/kube/informer.ts';
 import { formatKey } from '../shared/key.ts';
 import type { Logger } from '../shared/log.ts';
-import { errorMessage } from '../shared/errors.ts';
-import { startInformer, type InformerState } from '../shared/kube/informer.ts';
-import { exposedApiTarget } from '../shared/kube/exposed-apis.ts';
+import type { MonitoredNamespaces } from '../shared/namespaces.ts';
+import { type CachedKind, type ClusterCache, SERVICE_NAME_LABEL, startClusterCache } from './cluster-cache.ts';
+import type { KubeObject } from './clients/kube-types.ts';
+import { componentApiEntries } from './render/component-status.ts';
+import { implementationReadiness } from './render/readiness.ts';
+import { EXPOSED_API_LABEL } from './render/ingress.ts';
 
-/** Labels the operator puts on what it owns (reconciler/render/ingress.ts writes them). */
-export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=oda-apim-operator';
-export const OWNER_LABEL = 'oda.tmforum.org/exposedapi';
-
-export type WatchReason = 'added' | 'changed' | 'ingress' | 'resync';
+export type WatchReason = 'added' | 'changed' | 'owned' | 'ingress' | 'component' | 'endpoints' | 'resync';
 
 export interface WatcherOptions {
   readonly kubeConfig: KubeConfig;
   readonly enqueue: (key: string, reason: WatchReason) => Promise<void>;
-  /** Every ExposedAPI key, for the periodic resync. */
-  readonly listKeys: () => Promise<string[]>;
   readonly resyncIntervalMs: number;
   readonly log: Logger;
+  readonly namespaces: MonitoredNamespaces;
+  /** Watch EndpointSlices and Services for implementation readiness. */
+  readonly readiness: boolean;
+  /** Asked before each resync (periodic: by the timer); false skips it (another replica runs this interval's). */
+  readonly beforeResync?: (periodic: boolean) => Promise<boolean>;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
 export interface Watcher {
-  state(): { exposedApis: InformerState; ingresses: InformerState; lastResyncAt?: string };
+  /** What every reconcile reads from. */
+  readonly cache: ClusterCache;
+  state(): Partial<Record<CachedKind, InformerState>> & { lastResyncAt?: string };
   /** Runs one full resync now (the timer runs it every interval). */
   resync(): Promise<number>;
   stop(): Promise<void>;
 }
 
-const keyOf = (o: KubernetesObject): string =>
+const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): string =>
   formatKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+const hash = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
 
 /**
  * What the reconciler acts on. Status is left out: without a status
@@ -44,100 +46,137 @@ const keyOf = (o: KubernetesObject): string =>
  */
 export function relevantFingerprint(o: KubernetesObject): string {
   const { metadata = {} } = o;
-  const relevant = {
+  return hash({
     spec: (o as { spec?: unknown }).spec,
     labels: metadata.labels,
     annotations: metadata.annotations,
     deleting: metadata.deletionTimestamp,
     finalizers: metadata.finalizers,
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('base64url');
+  });
 }
 
 /**
- * Queues a key on every change that matters, on every change to an Ingress
- * the operator owns (its load-balancer address arriving, or a hand edit), and
- * all keys every resync interval. Safe to run in every replica: the queue
- * deduplicates by key, so N watchers cost N cheap Redis calls, not N reconciles.
+ * Queues a key on every change that matters: its ExposedAPI's spec, labels,
+ * annotations or deletion; an object the operator owns for it (an Ingress's
+ * address arriving, a hand edit or delete); its owning Component's API
+ * entries changing (the component operator wrote the entry, or rewrote it);
+ * the readiness of its implementing Service flipping. All keys are queued
+ * every resync interval. Safe in every replica: the queue deduplicates by
+ * key, so N watchers cost N cheap Redis calls, not N reconciles.
  */
 export function startWatcher(options: WatcherOptions): Watcher {
   const { log } = options;
-  const seen = new Map<string, string>();
   const enqueue = (key: string, reason: WatchReason): void => {
-    options
-      .enqueue(key, reason)
-      .catch((error: unknown) =>
-        log.warn({ key, reason, err: errorMessage(error) }, 'Could not queue a reconcile; the next resync will'),
+    options.enqueue(key, reason).catch((error: unknown) => {
+      log.warn(
+        { resource: key, reason, err: errorMessage(error) },
+        'Could not queue a reconcile; the next resync will',
       );
+    });
   };
-  const exposedApis = startInformer({
-    kubeConfig: options.kubeConfig,
-    what: 'ExposedAPIs',
-    target: () => exposedApiTarget(options.kubeConfig),
-    log,
-    ...(options.backoff ? { backoff: options.backoff } : {}),
-    handlers: {
-      onAdd: (o) => {
-        seen.set(keyOf(o), relevantFingerprint(o));
-        enqueue(keyOf(o), 'added');
-      },
-      onUpdate: (o) => {
-        const fingerprint = relevantFingerprint(o);
-        if (seen.get(keyOf(o)) === fingerprint) return;
-        seen.set(keyOf(o), fingerprint);
-        enqueue(keyOf(o), 'changed');
-      },
-      onDelete: (o) => void seen.delete(keyOf(o)),
+  const seen = new Map<string, string>();
+  const componentsSeen = new Map<string, string>();
+  const readinessSeen = new Map<string, boolean>();
+  let cache: ClusterCache | undefined;
+  const store = (kind: CachedKind) => (cache as ClusterCache).store(kind);
+
+  const exposedApis: InformerHandlers = {
+    onAdd: (o) => {
+      seen.set(keyOf(o), relevantFingerprint(o));
+      enqueue(keyOf(o), 'added');
     },
-  });
-  const networking = options.kubeConfig.makeApiClient(NetworkingV1Api);
-  const ownerOf = (o: KubernetesObject): string | undefined => {
-    const name = o.metadata?.labels?.[OWNER_LABEL];
-    return name ? formatKey({ namespace: o.metadata?.namespace ?? '', name }) : undefined;
+    onUpdate: (o) => {
+      const fingerprint = relevantFingerprint(o);
+      if (seen.get(keyOf(o)) === fingerprint) return;
+      seen.set(keyOf(o), fingerprint);
+      enqueue(keyOf(o), 'changed');
+    },
+    onDelete: (o) => void seen.delete(keyOf(o)),
   };
-  const onIngress = (o: KubernetesObject): void => {
-    const owner = ownerOf(o);
-    if (owner) enqueue(owner, 'ingress');
+  const owned = (reason: WatchReason): InformerHandlers => {
+    // The owner reference names the ExposedAPI in full; the label may carry a shortened name.
+    const queueOwner = (o: KubernetesObject): void => {
+      const name =
+        o.metadata?.ownerReferences?.find((r) => r.kind === 'ExposedAPI')?.name ??
+        o.metadata?.labels?.[EXPOSED_API_LABEL];
+      if (name) enqueue(formatKey({ namespace: o.metadata?.namespace ?? '', name }), reason);
+    };
+    return { onUpdate: queueOwner, onDelete: queueOwner };
   };
-  const ingresses = startInformer({
+  const onComponent = (o: KubernetesObject): void => {
+    const component = o as KubeObject;
+    const fingerprint = hash(componentApiEntries(component));
+    if (componentsSeen.get(keyOf(o)) === fingerprint) return;
+    componentsSeen.set(keyOf(o), fingerprint);
+    for (const child of store('exposedapis').byIndex('owner', component.metadata.uid ?? '')) {
+      enqueue(keyOf(child), 'component');
+    }
+  };
+  const onImplementation = (namespace: string, service: string | undefined): void => {
+    if (!service || !cache?.synced('services') || !cache.synced('endpointslices')) return;
+    const id = `${namespace}/${service}`;
+    const { ready } = implementationReadiness(
+      namespace,
+      service,
+      store('services').get(namespace, service),
+      store('endpointslices').byIndex('service', id),
+    );
+    if (readinessSeen.get(id) === ready) return;
+    readinessSeen.set(id, ready);
+    for (const api of store('exposedapis').byIndex('implementation', id)) enqueue(keyOf(api), 'endpoints');
+  };
+  const slices: InformerHandlers = {
+    onAdd: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.labels?.[SERVICE_NAME_LABEL]),
+    onUpdate: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.labels?.[SERVICE_NAME_LABEL]),
+    onDelete: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.labels?.[SERVICE_NAME_LABEL]),
+  };
+  const services: InformerHandlers = {
+    onAdd: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.name),
+    onUpdate: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.name),
+    onDelete: (o) => onImplementation(o.metadata?.namespace ?? '', o.metadata?.name),
+  };
+
+  const kinds: CachedKind[] = ['exposedapis', 'components', 'ingresses', 'secrets', 'servicemonitors'];
+  if (options.readiness) kinds.push('services', 'endpointslices');
+  cache = startClusterCache({
     kubeConfig: options.kubeConfig,
-    what: 'operator-owned Ingresses',
-    target: async () => ({
-      path: '/apis/networking.k8s.io/v1/ingresses',
-      labelSelector: MANAGED_BY_SELECTOR,
-      list: async () =>
-        (await networking.listIngressForAllNamespaces({
-          labelSelector: MANAGED_BY_SELECTOR,
-        })) as KubernetesListObject<KubernetesObject>,
-    }),
     log,
+    namespaces: options.namespaces,
+    kinds,
+    handlers: {
+      exposedapis: exposedApis,
+      ingresses: owned('ingress'),
+      secrets: owned('owned'),
+      servicemonitors: owned('owned'),
+      components: { onAdd: onComponent, onUpdate: onComponent, onDelete: (o) => void componentsSeen.delete(keyOf(o)) },
+      endpointslices: slices,
+      services,
+    },
     ...(options.backoff ? { backoff: options.backoff } : {}),
-    handlers: { onUpdate: onIngress, onDelete: onIngress },
   });
+
   let lastResyncAt: string | undefined;
-  const resync = async (): Promise<number> => {
-    const keys = await options.listKeys();
+  const resync = async (periodic = false): Promise<number> => {
+    if (options.beforeResync && !(await options.beforeResync(periodic))) return 0;
+    const keys = store('exposedapis').list().map(keyOf).sort();
     await Promise.all(keys.map((key) => options.enqueue(key, 'resync')));
     lastResyncAt = new Date().toISOString();
     log.info({ count: keys.length }, 'Resync queued every ExposedAPI');
     return keys.length;
   };
   const timer = setInterval(() => {
-    resync().catch((error: unknown) =>
+    resync(true).catch((error: unknown) =>
       log.warn({ err: errorMessage(error) }, 'Resync failed; trying again next interval'),
     );
   }, options.resyncIntervalMs);
   timer.unref();
   return {
-    state: () => ({
-      exposedApis: exposedApis.state(),
-      ingresses: ingresses.state(),
-      ...(lastResyncAt ? { lastResyncAt } : {}),
-    }),
-    resync,
+    cache,
+    state: () => ({ ...(cache as ClusterCache).state(), ...(lastResyncAt ? { lastResyncAt } : {}) }),
+    resync: () => resync(false),
     async stop() {
       clearInterval(timer);
-      await Promise.all([exposedApis.stop(), ingresses.stop()]);
+      await (cache as ClusterCache).stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { canonicalJson } from './api-definition.ts';
+import type { ImplementationReadiness } from './readiness.ts';
 
 export interface Condition {
   type: string;
@@ -13,6 +14,7 @@ export interface Condition {
 /** The ExposedAPI status: what the ODA Canvas component operator reads, plus conditions and retry state. */
 export interface ExposedApiStatus {
   apiStatus: {
+    /** The ExposedAPI's metadata.name, as the Canvas's API operators write it: the component operator finds its children by it. */
     name: string;
     url: string;
     developerUI?: string;
@@ -22,11 +24,29 @@ export interface ExposedApiStatus {
     /** The Secret holding the subscription key; the key itself never goes in status. */
     subscriptionKeySecret?: string;
   };
+  /** `ready`: the API is served (published, or in the mesh only) and its Service has a ready endpoint. */
   implementation: { ready: boolean };
   conditions: Condition[];
   observedGeneration?: number;
   retry?: { attempts: number; lastError: string; nextRetryAt: string };
   drift?: { repaired: string[]; at: string };
+}
+
+/** How far serving the API got: published to APIM, or in the mesh only (done); or not yet, with why. */
+export interface Serving {
+  readonly done: boolean;
+  /** In the mesh only (metrics APIs, internal segments): the condition is InMeshOnly instead of Published. */
+  readonly inMeshOnly: boolean;
+  /** CamelCase, e.g. `Published`, `InMeshOnly`, `WaitingForIngressAddress`, `RetryingAfterError`. */
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Whether the metrics API's scrape configuration is in place (metrics APIs only; it never holds Ready back). */
+export interface Scrape {
+  readonly done: boolean;
+  readonly reason: string;
+  readonly message: string;
 }
 
 export interface StatusInput {
@@ -35,10 +55,10 @@ export interface StatusInput {
   readonly previous?: unknown;
   /** The current time, RFC 3339. */
   readonly now: string;
-  readonly ready: boolean;
-  /** CamelCase, e.g. `Published`, `InvalidSpecification`, `WaitingForIngressAddress`. */
-  readonly reason: string;
-  readonly message: string;
+  readonly serving: Serving;
+  /** Undefined when endpoint readiness is not required (REQUIRE_READY_ENDPOINTS=false). */
+  readonly implementation?: ImplementationReadiness;
+  readonly scrape?: Scrape;
   /** The APIM gateway base URL when the API is published there; unpublished APIs get their in-mesh URL. */
   readonly gatewayUrl?: string;
   readonly subscriptionKeySecret?: string;
@@ -47,8 +67,12 @@ export interface StatusInput {
   readonly drift?: readonly string[];
 }
 
+/** The condition types this renderer owns; others on the object are kept as they are. */
+export const OWN_CONDITIONS = ['Ready', 'Published', 'InMeshOnly', 'ImplementationReady', 'MetricsScrape'] as const;
+
 const MAX_TEXT = 1024;
 const cap = (s: string): string => (s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`);
+const CAMEL = /^[A-Z][A-Za-z0-9]*$/;
 
 function previousConditions(previous: unknown): Condition[] {
   const conditions = (previous as { conditions?: unknown } | undefined)?.conditions;
@@ -66,18 +90,27 @@ function baseUrl(model: ExposedApi, gatewayUrl: string | undefined): string {
   return `http://${model.implementation}.${model.key.namespace}.svc.cluster.local:${model.port}`;
 }
 
+const NOT_REQUIRED: ImplementationReadiness = {
+  ready: true,
+  reason: 'NotRequired',
+  message: 'Endpoint readiness is not checked (REQUIRE_READY_ENDPOINTS=false)',
+};
+
 /**
- * The status to write for one reconcile. The Ready condition keeps its
- * lastTransitionTime while its status stays the same; other condition types
- * are kept as they are. Pure: the clock comes in as `now`.
+ * The status to write for one reconcile. `Published` (or `InMeshOnly`) says
+ * whether the API is served, `ImplementationReady` whether its Service has a
+ * ready endpoint, `Ready` (and `implementation.ready`, what the Canvas reads)
+ * both. A condition keeps its lastTransitionTime while its status stays the
+ * same; other parties' condition types are kept. Pure: the clock comes in as
+ * `now`.
  */
 export function renderStatus(input: StatusInput): ExposedApiStatus {
-  const { model } = input;
-  if (!/^[A-Z][A-Za-z0-9]*$/.test(input.reason))
-    throw new Error(`status: reason must be CamelCase, got ${JSON.stringify(input.reason)}`);
+  const { model, serving } = input;
+  const implementation = input.implementation ?? NOT_REQUIRED;
+  const ready = serving.done && implementation.ready;
   const base = baseUrl(model, input.gatewayUrl);
   const apiStatus: ExposedApiStatus['apiStatus'] = {
-    name: model.name,
+    name: model.key.name,
     url: base + model.path,
     path: model.path,
     implementation: model.implementation,
@@ -87,24 +120,34 @@ export function renderStatus(input: StatusInput): ExposedApiStatus {
     apiStatus.developerUI = /^https?:\/\//.test(model.developerUI) ? model.developerUI : base + model.developerUI;
   if (input.subscriptionKeySecret) apiStatus.subscriptionKeySecret = input.subscriptionKeySecret;
 
-  const others = previousConditions(input.previous);
-  const status: Condition['status'] = input.ready ? 'True' : 'False';
-  const before = others.find((c) => c.type === 'Ready');
-  const ready: Condition = {
-    type: 'Ready',
-    status,
-    reason: input.reason,
-    message: cap(input.message),
-    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : input.now,
+  const before = previousConditions(input.previous);
+  const condition = (type: string, status: boolean, reason: string, message: string): Condition => {
+    if (!CAMEL.test(reason)) throw new Error(`status: reason must be CamelCase, got ${JSON.stringify(reason)}`);
+    const value: Condition['status'] = status ? 'True' : 'False';
+    const was = before.find((c) => c.type === type);
+    const c: Condition = {
+      type,
+      status: value,
+      reason,
+      message: cap(message),
+      lastTransitionTime: was?.status === value && was.lastTransitionTime ? was.lastTransitionTime : input.now,
+    };
+    if (model.generation !== undefined) c.observedGeneration = model.generation;
+    return c;
   };
-  if (model.generation !== undefined) ready.observedGeneration = model.generation;
-  const conditions = [...others.filter((c) => c.type !== 'Ready'), ready].sort((a, b) =>
-    a.type < b.type ? -1 : a.type > b.type ? 1 : 0,
-  );
+  const readyWhy = !serving.done ? serving : !implementation.ready ? implementation : serving;
+  const own: Condition[] = [
+    condition(serving.inMeshOnly ? 'InMeshOnly' : 'Published', serving.done, serving.reason, serving.message),
+    condition('ImplementationReady', implementation.ready, implementation.reason, implementation.message),
+    condition('Ready', ready, readyWhy.reason, readyWhy.message),
+  ];
+  if (input.scrape) own.push(condition('MetricsScrape', input.scrape.done, input.scrape.reason, input.scrape.message));
+  const others = before.filter((c) => !(OWN_CONDITIONS as readonly string[]).includes(c.type));
+  const conditions = [...others, ...own].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 
-  const result: ExposedApiStatus = { apiStatus, implementation: { ready: input.ready }, conditions };
+  const result: ExposedApiStatus = { apiStatus, implementation: { ready }, conditions };
   if (model.generation !== undefined) result.observedGeneration = model.generation;
-  if (!input.ready && input.retry)
+  if (!serving.done && input.retry)
     result.retry = {
       attempts: input.retry.attempts,
       lastError: cap(input.retry.lastError),

@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
+import { formatKey } from '../../shared/key.ts';
 import type { KubeClient } from '../clients/kube.ts';
 import type { KubeObject } from '../clients/kube-types.ts';
 import type { ApimClient } from '../clients/apim.ts';
+import { canonicalJson } from '../render/api-definition.ts';
+import { apiIdFor } from '../render/api-id.ts';
 import { backendUrlFrom, renderIngress } from '../render/ingress.ts';
+import type { OpenMetricsImplementation } from '../render/scrape.ts';
+import type { Scrape, Serving } from '../render/status.ts';
+import { subscriptionSecretName } from '../render/subscription-secret.ts';
 import { ensureApim, finalizeApim, type ApimSettings } from './ensure-apim.ts';
+import { ensureScrape } from './ensure-scrape.ts';
 import { ensureSubscriptionKey } from './ensure-subscription-key.ts';
 import type { SpecResolver } from './resolve-spec.ts';
 
@@ -16,19 +24,43 @@ export interface ConvergeSettings {
   readonly publishInternalSegments: boolean;
   /** How soon to look again when the Ingress has no address yet. */
   readonly notReadyRequeueMs: number;
+  readonly openMetrics: OpenMetricsImplementation;
+}
+
+/**
+ * What was last found in APIM for a key, by the hash of everything the API
+ * there is made from (the model, the backend URL, the operator's policy
+ * settings), in shared storage until the next resync: a reconcile that only
+ * changes Kubernetes-side state (endpoint readiness, the Component entry)
+ * then makes no APIM call, while every resync still looks for drift.
+ */
+export interface ApimSyncMarks {
+  /** The inputs APIM was found matching since the last resync; undefined when it must be looked at. */
+  get(key: string): Promise<string | undefined>;
+  set(key: string, inputs: string): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+export interface ConvergeDeps {
+  readonly kube: KubeClient;
+  readonly apim: ApimClient;
+  readonly specs: SpecResolver;
+  readonly marks: ApimSyncMarks;
 }
 
 export interface Converged {
-  readonly ready: boolean;
-  readonly reason: string;
-  readonly message: string;
+  readonly serving: Serving;
   readonly gatewayUrl?: string;
   /** The Secret holding the API's subscription key, when it takes one. */
   readonly subscriptionKeySecret?: string;
+  readonly scrape?: Scrape;
   readonly written: readonly string[];
   readonly drift: readonly string[];
   readonly requeueAfterMs?: number;
 }
+
+/** The mark of an API that is served in the mesh only and has nothing in APIM. */
+const IN_MESH = 'in-mesh';
 
 /** Metrics APIs and the management and security segments stay inside the mesh unless configured otherwise. */
 export function isPublished(model: ExposedApi, publishInternalSegments: boolean): boolean {
@@ -36,18 +68,28 @@ export function isPublished(model: ExposedApi, publishInternalSegments: boolean)
   return model.segment === 'coreFunction' || publishInternalSegments;
 }
 
+/** What the APIM side is made from, as one hash: any change means APIM must be looked at again. */
+export function apimInputs(model: ExposedApi, serviceUrl: string, settings: ApimSettings): string {
+  const { generation: _, deleting: __, ...stable } = model;
+  return createHash('sha256')
+    .update(canonicalJson({ model: stable, serviceUrl, settings }))
+    .digest('base64url');
+}
+
 /**
- * One pass towards the desired state: the Ingress, then (for published APIs)
- * the backend URL, the document and the APIM API with its policy. Each step
- * reads, compares and writes only what differs.
+ * One pass towards the desired state: the Ingress, the metrics scrape
+ * configuration, then (for published APIs) the backend URL, the document and
+ * the APIM API with its policy and subscription. Each step reads, compares
+ * and writes only what differs.
  */
 export async function converge(
   object: KubeObject,
   model: ExposedApi,
-  deps: { kube: KubeClient; apim: ApimClient; specs: SpecResolver },
+  deps: ConvergeDeps,
   settings: ConvergeSettings,
   resourceUnchanged: boolean,
 ): Promise<Converged> {
+  const key = formatKey(model.key);
   const desiredIngress = renderIngress(model, {
     ingressClass: settings.ingressClass,
     labels: object.metadata.labels ?? {},
@@ -56,12 +98,21 @@ export async function converge(
   const before = await deps.kube.getIngress(model.key);
   const ingress = await deps.kube.applyIngress(desiredIngress);
   const written = ingress.metadata.resourceVersion !== before?.metadata.resourceVersion ? ['ingress'] : [];
+  const scraped = await ensureScrape(deps.kube, object, model, settings.openMetrics);
+  written.push(...scraped.written);
+  const scrape = scraped.scrape ? { scrape: scraped.scrape } : {};
   if (!isPublished(model, settings.publishInternalSegments)) {
-    const removed = await finalizeApim(deps.apim, model.key);
+    // An API published before (another segment or apiType) is removed once; then APIM is looked at only per interval.
+    const removed = (await deps.marks.get(key)) === IN_MESH ? 'absent' : await finalizeApim(deps.apim, model.key);
+    await deps.marks.set(key, IN_MESH);
     return {
-      ready: true,
-      reason: 'InMeshOnly',
-      message: 'Served inside the mesh through its Ingress; not published to APIM (metrics API or internal segment)',
+      serving: {
+        done: true,
+        inMeshOnly: true,
+        reason: 'InMeshOnly',
+        message: 'Served inside the mesh through its Ingress; not published to APIM (metrics API or internal segment)',
+      },
+      ...scrape,
       written: removed === 'deleted' ? [...written, 'api-removed'] : written,
       drift: [],
     };
@@ -72,24 +123,46 @@ export async function converge(
   );
   if (!serviceUrl) {
     return {
-      ready: false,
-      reason: 'WaitingForIngressAddress',
-      message: `Ingress ${model.key.namespace}/${model.key.name} has no load-balancer address yet; checking again`,
+      serving: {
+        done: false,
+        inMeshOnly: false,
+        reason: 'WaitingForIngressAddress',
+        message: `Ingress ${key} has no load-balancer address yet; checking again`,
+      },
+      ...scrape,
       written,
       drift: [],
       requeueAfterMs: settings.notReadyRequeueMs,
     };
   }
+  const apiId = apiIdFor(model.key.namespace, model.key.name);
+  const published = {
+    serving: {
+      done: true,
+      inMeshOnly: false,
+      reason: 'Published',
+      message: `Published as APIM API ${apiId}, backend ${serviceUrl}`,
+    },
+    gatewayUrl: settings.apimGatewayUrl,
+    ...scrape,
+  };
+  const inputs = apimInputs(model, serviceUrl, settings.apim);
+  if ((await deps.marks.get(key)) === inputs) {
+    return {
+      ...published,
+      ...(model.apiKey ? { subscriptionKeySecret: subscriptionSecretName(model.key) } : {}),
+      written,
+      drift: [],
+    };
+  }
   const spec = model.specification ? await deps.specs.resolve(model.specification) : undefined;
   const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged);
-  const key = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId);
+  const secret = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId);
+  await deps.marks.set(key, inputs);
   return {
-    ready: true,
-    reason: 'Published',
-    message: `Published as APIM API ${result.apiId}, backend ${serviceUrl}`,
-    gatewayUrl: settings.apimGatewayUrl,
-    ...(key.secretName ? { subscriptionKeySecret: key.secretName } : {}),
-    written: [...written, ...result.written, ...key.written],
+    ...published,
+    ...(secret.secretName ? { subscriptionKeySecret: secret.secretName } : {}),
+    written: [...written, ...result.written, ...secret.written],
     drift: result.drift,
   };
 }

@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { describeError } from './errors.ts';
+import type { StoredObject, WritableObjectStore } from './object-store.ts';
 
 export interface InformerState {
   readonly enabled: boolean;
@@ -31,6 +32,8 @@ export interface InformerTarget {
   readonly labelSelector?: string;
   /** Said once in the log when the target was chosen with a caveat (e.g. discovery failed). */
   readonly note?: string;
+  /** The namespace the path is confined to, if any: a re-list then replaces only that namespace in the store. */
+  readonly namespace?: string;
 }
 
 export interface InformerHandlers {
@@ -45,8 +48,16 @@ export interface InformerOptions {
   readonly kubeConfig: KubeConfig;
   /** What is watched, in words, for logs: "ExposedAPIs". */
   readonly what: string;
-  /** Chosen anew at every (re)start, so a restart also redoes discovery. */
-  readonly target: () => Promise<InformerTarget>;
+  /**
+   * Chosen anew at every (re)start, so a restart also redoes discovery.
+   * Undefined: the resource is not served (an optional CRD not installed):
+   * the informer asks again every `backoff.maxMs` and counts as synced, empty.
+   */
+  readonly target: () => Promise<InformerTarget | undefined>;
+  /** Kept up to date with every list and event, and kept across restarts until the next list replaces it. */
+  readonly store?: WritableObjectStore<StoredObject>;
+  /** Objects outside it are ignored, as if never listed (a cluster-wide watch serving some namespaces). */
+  readonly accept?: (object: KubernetesObject) => boolean;
   readonly handlers: InformerHandlers;
   readonly log: Logger;
   readonly onStateChange?: (state: InformerState) => void;
@@ -172,14 +183,41 @@ export function startInformer(options: InformerOptions): Informer {
     current = { controller };
     const target = await options.target();
     if (controller.signal.aborted) return;
+    if (!target) {
+      // Not served: nothing to list or watch; empty is the truth until it is served.
+      if (state.enabled) log.info(`${what}: not served by this cluster; checking again every ${maxMs} ms`);
+      options.store?.replace([]);
+      setState({ enabled: false, synced: true, reason: 'not served by this cluster' });
+      retry = setTimeout(() => {
+        retry = undefined;
+        void run();
+      }, maxMs);
+      return;
+    }
     if (target.note) log.warn({ path: target.path }, `${what}: ${target.note}`);
+    const { store } = options;
+    const accept = options.accept ?? (() => true);
     const handlers: InformerHandlers = {
-      ...options.handlers,
-      onList: (items) => {
+      onList: (all) => {
+        const items = all.filter(accept);
+        store?.replace(items, target.namespace);
         options.handlers.onList?.(items);
         lastSyncAt = Date.now();
         if (!state.synced || state.reason) log.info({ path: target.path, count: items.length }, `Listed ${what}`);
         setState({ enabled: true, synced: true });
+      },
+      onAdd: (object) => {
+        if (!accept(object) || (store && !store.upsert(object))) return;
+        options.handlers.onAdd?.(object);
+      },
+      onUpdate: (object) => {
+        if (!accept(object) || (store && !store.upsert(object))) return;
+        options.handlers.onUpdate?.(object);
+      },
+      onDelete: (object) => {
+        if (!accept(object)) return;
+        store?.remove(object);
+        options.handlers.onDelete?.(object);
       },
     };
     current.informer = startListWatch(kubeConfig, target, handlers, controller.signal, (error) =>

@@ -33,6 +33,11 @@ export {
   CORE_EVENT,
   EVENT,
   LEASE,
+  COMPONENT,
+  SERVICE,
+  ENDPOINT_SLICE,
+  POD,
+  SERVICE_MONITOR,
   type ResourceTypeOptions,
 } from './kube/resource-types.ts';
 

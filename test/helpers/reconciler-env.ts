@@ -13,7 +13,7 @@ import {
   TEST_TENANT,
   type AzureStandIns,
 } from '../fakes/azure-stand-ins.ts';
-import { startKubeApiServer, type KubeApiServer } from '../fakes/kube-api-server.ts';
+import { startKubeApiServer, type KubeApiServer, type KubeApiServerOptions } from '../fakes/kube-api-server.ts';
 import { startSpecServer, type SpecServer } from './spec-server.ts';
 import { REDIS_URL } from './webhook.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
@@ -38,9 +38,15 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * the ExposedAPI status subresource), Entra ID, Key Vault holding the seed's
  * secret names, ARM for APIM, a spec server, and a queue prefix of its own.
  */
-export async function startReconcilerEnvironment(
-  options: { statusSubresource?: boolean } = {},
-): Promise<ReconcilerEnvironment> {
+export interface EnvironmentOptions {
+  readonly statusSubresource?: boolean;
+  /** Ready waits for a ready endpoint of the implementing Service (the product's default); off unless asked. */
+  readonly requireReadyEndpoints?: boolean;
+  /** Resource types the Kubernetes stand-in serves (default: all it knows). */
+  readonly types?: KubeApiServerOptions['types'];
+}
+
+export async function startReconcilerEnvironment(options: EnvironmentOptions = {}): Promise<ReconcilerEnvironment> {
   const azure = await startAzureStandIns();
   for (const [name, value] of Object.entries({
     'apim-service-name': TEST_SERVICE.name,
@@ -51,9 +57,10 @@ export async function startReconcilerEnvironment(
   })) {
     azure.vault.setSecret(name, value);
   }
-  const kube = await startKubeApiServer(
-    options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {},
-  );
+  const kube = await startKubeApiServer({
+    ...(options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {}),
+    ...(options.types ? { types: options.types } : {}),
+  });
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
   writeFileSync(kubeconfig, kube.kubeconfigYaml());
   const specs = await startSpecServer();
@@ -71,6 +78,7 @@ export async function startReconcilerEnvironment(
     APIM_WRITES_PER_SECOND: '1000',
     APIM_POLL_INTERVAL_MS: '10',
     APIM_GATEWAY_URL: 'https://apim-test.azure-api.net',
+    REQUIRE_READY_ENDPOINTS: String(options.requireReadyEndpoints ?? false),
   };
   const networking = kube.kubeconfig().makeApiClient(NetworkingV1Api);
   const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
@@ -104,7 +112,7 @@ export async function startReconcilerEnvironment(
 /** A reconciler running in this process against a fresh set of stand-ins; both end with the test. */
 export async function reconcilerUnderTest(
   t: { teardown(fn: () => unknown): void },
-  options: { statusSubresource?: boolean } = {},
+  options: EnvironmentOptions = {},
 ): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
   const world = await startReconcilerEnvironment(options);
   const reconciler = await startReconciler(world.env, silentLogger());

@@ -1,7 +1,8 @@
 /**
  * The resource types the stand-in API server serves, and how a request names
  * one. Only namespaced resources are modelled: everything the operator touches
- * (ExposedAPIs, Ingresses, Secrets, Events, Leases) is namespaced.
+ * (ExposedAPIs, Components, Ingresses, Services, EndpointSlices, Pods, Secrets,
+ * Events, ServiceMonitors) is namespaced.
  */
 
 export interface ResourceTypeOptions {
@@ -85,13 +86,61 @@ export const LEASE: ResourceTypeOptions = {
   plural: 'leases',
 };
 
+/** As the Canvas's oda-crds install it: every version served from one stored object, no status subresource. */
+export const COMPONENT: ResourceTypeOptions = {
+  group: 'oda.tmforum.org',
+  versions: ['v1', 'v1beta4', 'v1beta3', 'v1beta2'],
+  kind: 'Component',
+  plural: 'components',
+  singular: 'component',
+  shortNames: ['comp'],
+  custom: true,
+  statusSubresource: false,
+};
+export const SERVICE: ResourceTypeOptions = {
+  group: '',
+  versions: ['v1'],
+  kind: 'Service',
+  plural: 'services',
+  shortNames: ['svc'],
+  statusSubresource: true,
+};
+export const ENDPOINT_SLICE: ResourceTypeOptions = {
+  group: 'discovery.k8s.io',
+  versions: ['v1'],
+  kind: 'EndpointSlice',
+  plural: 'endpointslices',
+};
+export const POD: ResourceTypeOptions = {
+  group: '',
+  versions: ['v1'],
+  kind: 'Pod',
+  plural: 'pods',
+  shortNames: ['po'],
+  statusSubresource: true,
+};
+/** prometheus-operator's CRD: served only where that operator is installed. */
+export const SERVICE_MONITOR: ResourceTypeOptions = {
+  group: 'monitoring.coreos.com',
+  versions: ['v1'],
+  kind: 'ServiceMonitor',
+  plural: 'servicemonitors',
+  shortNames: ['smon'],
+  custom: true,
+};
+
 export const DEFAULT_RESOURCE_TYPES: readonly ResourceTypeOptions[] = [
   EXPOSED_API,
+  COMPONENT,
   INGRESS,
   SECRET,
+  SERVICE,
+  ENDPOINT_SLICE,
+  POD,
   CORE_EVENT,
   EVENT,
   LEASE,
+  SERVICE_MONITOR,
 ];
 
 export function typeId(group: string, plural: string): string {

@@ -368,12 +368,6 @@ t.test('applySecret: creates, skips a no-op, updates what differs', async (t) =>
   await t.rejects(client.applySecret({ metadata: { name: 'x' } }), PermanentError, 'a Secret without a namespace');
 });
 
-t.test('listExposedApiKeys lists every namespace', async (t) => {
-  const { api, client } = await setup(t, false);
-  api.seed(exposedApi('b', 'two'), exposedApi('a', 'one'), exposedApi('c', 'three'));
-  t.same(await client.listExposedApiKeys(), ['a/one', 'b/two', 'c/three']);
-});
-
 t.test('errors are classified: retryable or permanent, with the API server message', async (t) => {
   const { api, client } = await setup(t, false);
   api.seed(exposedApi('shop', 'catalog'));

@@ -30,6 +30,8 @@ for (const statusSubresource of [false, true]) {
       name,
     });
     const status = (namespace: string, name: string): any => (kube.get('exposedapis', namespace, name) as any)?.status;
+    const ready = (namespace: string, name: string): any =>
+      status(namespace, name)?.conditions?.find((c: any) => c.type === 'Ready');
 
     const full = fixtureObject('exposedapi-v1-full-example.yaml');
     full.spec.specification.url = `${world.specs.url}/tmf620.json`;
@@ -54,7 +56,7 @@ for (const statusSubresource of [false, true]) {
     const apiId = apiIdFor('components', name);
 
     await t.test('waits for the Ingress address and says so', async (t) => {
-      await kube.waitFor(() => status('components', name)?.conditions?.[0]?.reason === 'WaitingForIngressAddress');
+      await kube.waitFor(() => ready('components', name)?.reason === 'WaitingForIngressAddress');
       const ingress: any = kube.get('ingresses', 'components', name);
       t.equal(ingress.spec.ingressClassName, 'istio');
       t.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'r1-prodcatapi');
@@ -129,8 +131,20 @@ for (const statusSubresource of [false, true]) {
 
     await t.test('a metrics API is ready without APIM publication', async (t) => {
       await kube.waitFor(() => status('components', metrics.metadata.name)?.implementation?.ready === true, 60_000);
-      t.equal(status('components', metrics.metadata.name).conditions[0].reason, 'InMeshOnly');
+      t.equal(ready('components', metrics.metadata.name).reason, 'InMeshOnly');
       t.notOk(azure.arm.state().apis[apiIdFor('components', metrics.metadata.name)], 'not in APIM');
+      const monitor: any = kube.get('servicemonitors', 'components', metrics.metadata.name);
+      t.same(monitor?.spec, {
+        selector: { matchLabels: { name: metrics.spec.implementation } },
+        endpoints: [{ path: metrics.spec.path, interval: '15s', scheme: 'http', targetPort: metrics.spec.port }],
+      });
+      t.match(
+        status('components', metrics.metadata.name).conditions.find((c: any) => c.type === 'MetricsScrape'),
+        {
+          status: 'True',
+          reason: 'ServiceMonitorReady',
+        },
+      );
     });
 
     await t.test('a resync of unchanged resources writes nothing', async (t) => {
@@ -143,14 +157,10 @@ for (const statusSubresource of [false, true]) {
         60_000,
       );
       await world.idle();
-      t.ok(kube.requests.filter((r) => r.verb === 'get').length >= 2, 'both resources were read again', {
-        requests: kube.requests.map((r) => `${r.verb} ${r.path}`),
-      });
-      const writes = kube.requests.filter((r) => ['create', 'update', 'patch', 'delete'].includes(r.verb));
       t.same(
-        writes.map((r) => `${r.verb} ${r.path}`),
+        kube.requests.filter((r) => r.verb !== 'watch').map((r) => `${r.verb} ${r.path}`),
         [],
-        'no Kubernetes writes (the Secret included)',
+        'no Kubernetes request at all: every read from the informer caches, no write (the Secret included)',
       );
       const armWrites = azure.arm.requests
         .filter((r) => !['GET', 'HEAD'].includes(r.method))

@@ -3,6 +3,7 @@ import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } fr
 import { startKubeApiServer } from '../../fakes/kube-api-server.ts';
 import { startWatcher, type WatchReason } from '../../../reconciler/watch.ts';
 import { silentLogger } from '../../../shared/log.ts';
+import { monitoredNamespaces } from '../../../shared/namespaces.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 
 const byText = (a: unknown, b: unknown): number => String(a).localeCompare(String(b));
@@ -26,18 +27,18 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
   const watcher = startWatcher({
     kubeConfig: kube.kubeconfig(),
     enqueue: async (key, reason) => void queued.push([key, reason]),
-    listKeys: async () => ['a/one', 'b/two'],
     resyncIntervalMs: 3_600_000,
     log: silentLogger(),
+    namespaces: monitoredNamespaces([]),
+    readiness: false,
   });
   t.teardown(async () => {
     await watcher.stop();
     await kube.close();
   });
   const custom = kube.kubeconfig().makeApiClient(CustomObjectsApi);
-  await kube.waitFor(
-    () => watcher.state().exposedApis.synced && watcher.state().ingresses.synced && kube.openWatches() === 2,
-  );
+  const kinds = ['exposedapis', 'components', 'ingresses', 'secrets', 'servicemonitors'] as const;
+  await kube.waitFor(() => kinds.every((k) => watcher.cache.synced(k)) && kube.openWatches() === kinds.length);
   t.same(
     queued.sort(byText),
     [
