@@ -211,7 +211,10 @@ async function main(): Promise<void> {
     plural: ref.plural,
     body: object,
   });
-  await kube.waitFor(() => status()?.conditions?.[0]?.reason === 'WaitingForIngressAddress', 30_000);
+  await kube.waitFor(
+    () => status()?.conditions?.find((c: any) => c.type === 'Ready')?.reason === 'WaitingForIngressAddress',
+    30_000,
+  );
   const ingress: any = kube.get('ingresses', namespace, name);
   console.log(
     indent(

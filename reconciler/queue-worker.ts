@@ -119,7 +119,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       .add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, outcome.afterMs))
       .catch((error: unknown) => {
         options.log.warn(
-          { key: job.data.key, err: errorMessage(error) },
+          { resource: job.data.key, err: errorMessage(error) },
           'Could not queue the next look; the resync will',
         );
       });
@@ -128,7 +128,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   worker.on('failed', (job, error) => {
     if (job)
       options.log.warn(
-        { key: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message },
+        { resource: job.data.key, jobId: job.id, attempt: job.attemptsMade, err: error.message },
         'Reconcile failed',
       );
   });
@@ -156,12 +156,12 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
               if (!handed) return;
               await handed.moveToWait(token);
               options.log.info(
-                { key: job.data.key, jobId: job.id },
+                { resource: job.data.key, jobId: job.id },
                 'Handed a running reconcile back to the queue at shutdown',
               );
             } catch (error) {
               options.log.warn(
-                { key: job.data.key, jobId: job.id, err: errorMessage(error) },
+                { resource: job.data.key, jobId: job.id, err: errorMessage(error) },
                 'Could not hand a running reconcile back; its lock will lapse',
               );
             }

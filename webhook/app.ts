@@ -67,7 +67,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
       if (outcome.result !== 'enqueued') {
         deps.metrics.enqueueFailures.inc();
         deps.log.warn(
-          { key, uid: admission.uid, err: outcome.error },
+          { resource: key, uid: admission.uid, err: outcome.error },
           'Admitted without queueing a reconcile; the watcher or the resync will pick it up',
         );
       }
@@ -77,7 +77,12 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     deps.metrics.latency.observe({ webhook: 'validate' }, Number(process.hrtime.bigint() - started) / 1e9);
     if (!decision.response.allowed)
       deps.log.info(
-        { key, uid: admission.uid, operation: admission.operation, reason: decision.response.status?.message },
+        {
+          resource: key,
+          uid: admission.uid,
+          operation: admission.operation,
+          reason: decision.response.status?.message,
+        },
         'Denied an ExposedAPI',
       );
     return review(decision.response);

@@ -107,8 +107,7 @@ export function createEventRecorder(
       .catch((error: unknown) => {
         deps.log.warn(
           {
-            namespace: regarding.metadata.namespace,
-            name: regarding.metadata.name,
+            resource: `${regarding.metadata.namespace}/${regarding.metadata.name}`,
             reason: event.reason,
             error: describeError(error),
           },

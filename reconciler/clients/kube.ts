@@ -189,7 +189,9 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
       const ref = await exposedApi(key);
       const what = `write status of ExposedAPI ${formatKey(key)}`;
       try {
-        const viaStatus = await calls.hasStatusSubresource(GROUP, ref.version, PLURAL);
+        const given = options.statusSubresource;
+        const viaStatus =
+          given === true || given === false ? given : await calls.hasStatusSubresource(GROUP, ref.version, PLURAL);
         return seen('exposedapis', plain(await patch('patchExposedApi', ref, body, viaStatus)));
       } catch (error) {
         // A deleted object cannot take a status: retry, and the next read finds it gone.

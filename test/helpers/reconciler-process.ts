@@ -22,6 +22,8 @@ export function helpers(world: ReconcilerEnvironment) {
   const custom = kube.kubeconfig().makeApiClient(CustomObjectsApi);
   const status = (name: string): any => (kube.get('exposedapis', NS, name) as any)?.status;
   const isReady = (name: string) => status(name)?.implementation?.ready === true;
+  /** The Ready condition. */
+  const ready = (name: string): any => status(name)?.conditions?.find((c: any) => c.type === 'Ready');
   const create = async (name: string, finalizer = false) => {
     const body = exposedApi(
       { path: `/${name}/tmf-api/v4`, specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } },
@@ -55,7 +57,7 @@ export function helpers(world: ReconcilerEnvironment) {
     });
     return started;
   };
-  return { custom, status, isReady, create, remove, slowPuts };
+  return { custom, status, isReady, ready, create, remove, slowPuts };
 }
 
 export interface Spawned {

@@ -77,12 +77,13 @@ t.test('discovery names the group, its preferred version and its resources', asy
   t.same(oda?.preferredVersion, { groupVersion: `${GROUP}/v1`, version: 'v1' });
   t.same(
     oda?.versions.map((v) => v.version),
-    ['v1', 'v1beta4', 'v1beta3'],
+    ['v1', 'v1beta4', 'v1beta3', 'v1beta2'],
+    'the versions of the ExposedAPI and Component CRDs',
   );
   const resources = await custom.getAPIResources({ group: GROUP, version: 'v1beta3' });
   t.same(
     resources.resources.map((r) => r.name),
-    ['exposedapis', 'exposedapis/status'],
+    ['exposedapis', 'exposedapis/status', 'components'],
   );
   const plain = await withServer(t);
   const group = await (await fetch(`${plain.api.url}/apis/${GROUP}`)).json();
@@ -90,7 +91,7 @@ t.test('discovery names the group, its preferred version and its resources', asy
   const without = await plain.custom.getAPIResources({ group: GROUP, version: 'v1' });
   t.same(
     without.resources.map((r) => r.name),
-    ['exposedapis'],
+    ['exposedapis', 'components'],
   );
 });
 

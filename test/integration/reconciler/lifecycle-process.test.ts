@@ -52,7 +52,7 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
     const name = 'slow-at-shutdown';
     const apiId = apiIdFor(NS, name);
     await h.create(name);
-    await kube.waitFor(() => h.status(name)?.conditions?.[0]?.reason === 'WaitingForIngressAddress', 60_000);
+    await kube.waitFor(() => h.ready(name)?.reason === 'WaitingForIngressAddress', 60_000);
     // Only the first process's PUT is slow: outlasting the grace, it cannot be what makes the key Ready.
     const inFlight = h.slowPuts(3000, [apiId], true);
     await world.giveAddress(NS, name);
@@ -76,7 +76,7 @@ t.test('the process: production paths, admin port, graceful SIGTERM, a second pr
     t.ok(azure.arm.state().apis[apiId], 'the API is in APIM');
     await until(
       'the second process logs its status write',
-      async () => (/"key":"components\/slow-at-shutdown".*"ready":true/.test(second.output()) ? true : undefined),
+      async () => (/"resource":"components\/slow-at-shutdown".*"ready":true/.test(second.output()) ? true : undefined),
       10_000,
     ).then(
       () => t.pass('the second process wrote the Ready status'),

@@ -20,7 +20,7 @@ t.test('deleting an ExposedAPI while its API PUT is in flight leaves nothing beh
   const name = 'deleted-mid-create';
   const apiId = apiIdFor(NS, name);
   await h.create(name, true);
-  await kube.waitFor(() => h.status(name)?.conditions?.[0]?.reason === 'WaitingForIngressAddress');
+  await kube.waitFor(() => h.ready(name)?.reason === 'WaitingForIngressAddress');
   const inFlight = h.slowPuts(500, [apiId]);
   await world.giveAddress(NS, name);
   await kube.waitFor(() => inFlight.has(apiId));
@@ -56,10 +56,7 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   const h = helpers(world);
   const names = ['kept-a', 'kept-b', 'kept-c'];
   for (const name of names) await h.create(name);
-  await kube.waitFor(
-    () => names.every((n) => h.status(n)?.conditions?.[0]?.reason === 'WaitingForIngressAddress'),
-    60_000,
-  );
+  await kube.waitFor(() => names.every((n) => h.ready(n)?.reason === 'WaitingForIngressAddress'), 60_000);
   const inFlight = h.slowPuts(
     3000,
     names.map((n) => apiIdFor(NS, n)),
