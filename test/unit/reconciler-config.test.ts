@@ -28,7 +28,10 @@ function vault(values: Record<string, string> = VAULT): SecretReader & { asked: 
 
 t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => {
   const config = await loadReconcilerConfig({}, vault());
-  t.same(config, {
+  const { namespaces, ...plain } = config;
+  t.same(namespaces.patterns, [], 'every namespace');
+  t.ok(namespaces.matches('anything'));
+  t.same(plain, {
     redisUrl: 'redis://127.0.0.1:6379',
     queuePrefix: DEFAULT_QUEUE_PREFIX,
     adminPort: 9090,
@@ -49,6 +52,8 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     publishInternalSegments: false,
     backoff: { baseMs: 1000, maxMs: 300000 },
     apimPollIntervalMs: 1000,
+    openMetricsImplementation: 'ServiceMonitor',
+    requireReadyEndpoints: true,
   });
   t.ok(
     Object.isFrozen(config) && Object.isFrozen(config.apim) && Object.isFrozen(config.backoff),
@@ -106,6 +111,19 @@ t.test('environment overrides, one by one', async (t) => {
     ['QUOTA_PERIOD_SECONDS', { QUOTA_PERIOD_SECONDS: '3600' }, (c) => c.quotaPeriodSeconds, 3600],
     ['PUBLISH_INTERNAL_SEGMENTS', { PUBLISH_INTERNAL_SEGMENTS: 'true' }, (c) => c.publishInternalSegments, true],
     ['BACKOFF_*', { BACKOFF_BASE_MS: '50', BACKOFF_MAX_MS: '5000' }, (c) => c.backoff, { baseMs: 50, maxMs: 5000 }],
+    [
+      'OPENMETRICS_IMPLEMENTATION',
+      { OPENMETRICS_IMPLEMENTATION: 'DataDogAnnotation' },
+      (c) => c.openMetricsImplementation,
+      'DataDogAnnotation',
+    ],
+    ['REQUIRE_READY_ENDPOINTS', { REQUIRE_READY_ENDPOINTS: 'false' }, (c) => c.requireReadyEndpoints, false],
+    [
+      'MONITORED_NAMESPACES',
+      { MONITORED_NAMESPACES: 'components, odacompns-*' },
+      (c) => ['components', 'odacompns-7', 'other'].map((ns) => c.namespaces.matches(ns)),
+      [true, true, false],
+    ],
   ];
   for (const [name, env, read, expected] of cases)
     t.same(read(await loadReconcilerConfig(env, vault())), expected, name);
@@ -169,6 +187,14 @@ t.test('bad values are refused with the variable named', async (t) => {
     ['port out of range', { ADMIN_PORT: '70000' }, {}, /ADMIN_PORT: must be an integer from 0 to 65535/],
     ['zero concurrency', { RECONCILE_CONCURRENCY: '0' }, {}, /RECONCILE_CONCURRENCY/],
     ['redis URL scheme', { REDIS_URL: 'http://redis' }, {}, /REDIS_URL: must be a redis: or rediss: URL/],
+    [
+      'unknown scrape way',
+      { OPENMETRICS_IMPLEMENTATION: 'Scrape' },
+      {},
+      /OPENMETRICS_IMPLEMENTATION: must be one of ServiceMonitor, PrometheusAnnotation, DataDogAnnotation, got "Scrape"/,
+    ],
+    ['not a flag', { REQUIRE_READY_ENDPOINTS: 'maybe' }, {}, /REQUIRE_READY_ENDPOINTS: must be true or false/],
+    ['not a namespace glob', { MONITORED_NAMESPACES: 'Comp/x' }, {}, /MONITORED_NAMESPACES: "Comp\/x" is not a namespace/],
     ['flag', { PUBLISH_INTERNAL_SEGMENTS: 'maybe' }, {}, /PUBLISH_INTERNAL_SEGMENTS: must be true or false/],
     [
       'service name',
