@@ -11,6 +11,7 @@ import {
   type SpecChecks,
 } from './admission/validators.ts';
 import { enqueueWithin, type ReconcileEnqueuer } from '../shared/enqueue.ts';
+import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 import type { WebhookMetrics } from './metrics.ts';
 
 export interface WebhookDeps {
@@ -21,6 +22,8 @@ export interface WebhookDeps {
   readonly enqueuer: ReconcileEnqueuer;
   readonly enqueueTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /** Where this operator serves ExposedAPIs; elsewhere they are admitted as they are. */
+  readonly namespaces: MonitoredNamespaces;
   /** Serve HTTPS with these; without, plain HTTP (for app.inject in tests). */
   readonly tls?: SecureContextOptions;
 }
@@ -56,9 +59,18 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
       .send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
   });
 
+  /** Another operator's namespace: allowed as it is, never denied, defaulted or queued. */
+  const unmonitored = (webhook: 'validate' | 'mutate', admission: AdmissionReview['request']) => {
+    if (deps.namespaces.matches(admission.namespace ?? '')) return undefined;
+    deps.metrics.admissions.inc({ webhook, operation: admission.operation, result: 'ignored' });
+    return review({ uid: admission.uid, allowed: true });
+  };
+
   app.post<{ Body: AdmissionReview }>('/validate', { schema: routeSchema }, async (request) => {
     const started = process.hrtime.bigint();
     const admission = request.body.request;
+    const ignored = unmonitored('validate', admission);
+    if (ignored) return ignored;
     const decision = await decideValidation(admission, validators);
     const key = decision.enqueue ?? `${admission.namespace ?? ''}/${admission.name ?? ''}`;
     if (decision.enqueue) {
@@ -91,6 +103,8 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
   app.post<{ Body: AdmissionReview }>('/mutate', { schema: routeSchema }, async (request) => {
     const started = process.hrtime.bigint();
     const admission = request.body.request;
+    const ignored = unmonitored('mutate', admission);
+    if (ignored) return ignored;
     const response = decideMutation(admission);
     deps.metrics.admissions.inc({ webhook: 'mutate', operation: admission.operation, result: 'allowed' });
     deps.metrics.latency.observe({ webhook: 'mutate' }, Number(process.hrtime.bigint() - started) / 1e9);

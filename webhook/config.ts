@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { integer, list, text, url, type Env } from '../shared/env.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
+import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
 
 const DEV_CERTS = fileURLToPath(new URL('../certs/out/', import.meta.url));
 
@@ -15,6 +16,8 @@ export interface WebhookConfig {
   readonly queuePrefix: string;
   readonly enqueueTimeoutMs: number;
   readonly enqueueDelayMs: number;
+  /** MONITORED_NAMESPACES: ExposedAPIs elsewhere are admitted untouched (no checks, no defaults, no queueing). */
+  readonly namespaces: MonitoredNamespaces;
   readonly specFetch: {
     readonly timeoutMs: number;
     readonly maxBytes: number;
@@ -44,6 +47,7 @@ export function loadWebhookConfig(env: Env): WebhookConfig {
     enqueueTimeoutMs: integer(env, 'ENQUEUE_TIMEOUT_MS', 250, 10, 5000),
     // The API server persists the object only after admission: a job that ran at once could miss it.
     enqueueDelayMs: integer(env, 'ENQUEUE_DELAY_MS', 1000, 0, 60000),
+    namespaces: monitoredNamespacesFrom(env),
     specFetch: Object.freeze({
       timeoutMs: integer(env, 'SPEC_FETCH_TIMEOUT_MS', 3000, 100, 8000),
       maxBytes: integer(env, 'SPEC_FETCH_MAX_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -8,6 +8,7 @@ import type { Logger } from '../shared/log.ts';
 import { formatKey } from '../shared/key.ts';
 import { startInformer, type Informer, type InformerState } from '../shared/kube/informer.ts';
 import { exposedApiTarget } from '../shared/kube/exposed-apis.ts';
+import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 import type { PathIndex } from './path-index.ts';
 
 export type PathWatchState = InformerState;
@@ -16,6 +17,8 @@ export interface PathWatchOptions {
   readonly kubeConfig: KubeConfig;
   readonly index: PathIndex;
   readonly log: Logger;
+  /** Only these namespaces' paths count: elsewhere another operator serves ExposedAPIs. */
+  readonly namespaces: MonitoredNamespaces;
   readonly onStateChange?: (state: PathWatchState) => void;
   /** Restart delays after an informer error: initial, doubled per failure, capped. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -39,6 +42,7 @@ export function startPathWatch(options: PathWatchOptions): PathWatch {
     what: 'ExposedAPIs (path index)',
     target: () => exposedApiTarget(options.kubeConfig),
     log: options.log,
+    accept: (o) => options.namespaces.matches(o.metadata?.namespace ?? ''),
     ...(options.onStateChange ? { onStateChange: options.onStateChange } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
     handlers: {

@@ -13,6 +13,7 @@ import { startPathWatch } from './kube-path-watch.ts';
 import { loadKubeConfig } from '../shared/kube/config.ts';
 import type { PathClaims } from './admission/validators.ts';
 import { readTls, watchTls } from './tls.ts';
+import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 
 export interface RunningWebhook {
   readonly app: FastifyInstance;
@@ -27,14 +28,18 @@ function noPathClaims(reason: string): PathClaims {
 }
 
 /** Starts the watch-fed path cache when Kubernetes is reachable; admission never waits for it. */
-function startPathClaims(env: Env, log: Logger): { claims: PathClaims; stop(): Promise<void> } {
+function startPathClaims(
+  env: Env,
+  log: Logger,
+  namespaces: MonitoredNamespaces,
+): { claims: PathClaims; stop(): Promise<void> } {
   const kubeConfig = loadKubeConfig(env);
   if (!kubeConfig) {
     log.warn('No Kubernetes access (neither KUBECONFIG nor in-cluster): the path-conflict check is off');
     return { claims: noPathClaims('no Kubernetes access'), stop: async () => undefined };
   }
   const index = createPathIndex();
-  const watch = startPathWatch({ kubeConfig, index, log });
+  const watch = startPathWatch({ kubeConfig, index, log, namespaces });
   return {
     claims: { claimant: (path, key) => index.claimant(path, key), state: () => watch.state() },
     stop: () => watch.stop(),
@@ -66,7 +71,7 @@ export async function startWebhook(
     log,
     onFetch: (outcome) => metrics.specFetches.inc({ outcome }),
   });
-  const paths = startPathClaims(env, log);
+  const paths = startPathClaims(env, log, config.namespaces);
   const enqueuer = coalescing(
     overrides.enqueuer ??
       createQueueEnqueuer({
@@ -85,6 +90,7 @@ export async function startWebhook(
     enqueuer,
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
+    namespaces: config.namespaces,
     tls,
   });
   const reload = watchTls({

@@ -194,7 +194,12 @@ t.test('bad values are refused with the variable named', async (t) => {
       /OPENMETRICS_IMPLEMENTATION: must be one of ServiceMonitor, PrometheusAnnotation, DataDogAnnotation, got "Scrape"/,
     ],
     ['not a flag', { REQUIRE_READY_ENDPOINTS: 'maybe' }, {}, /REQUIRE_READY_ENDPOINTS: must be true or false/],
-    ['not a namespace glob', { MONITORED_NAMESPACES: 'Comp/x' }, {}, /MONITORED_NAMESPACES: "Comp\/x" is not a namespace/],
+    [
+      'not a namespace glob',
+      { MONITORED_NAMESPACES: 'Comp/x' },
+      {},
+      /MONITORED_NAMESPACES: "Comp\/x" is not a namespace/,
+    ],
     ['flag', { PUBLISH_INTERNAL_SEGMENTS: 'maybe' }, {}, /PUBLISH_INTERNAL_SEGMENTS: must be true or false/],
     [
       'service name',

@@ -14,6 +14,7 @@ import { createPathIndex, type PathIndex } from '../../../webhook/path-index.ts'
 import { startPathWatch, type PathWatch, type PathWatchState } from '../../../webhook/kube-path-watch.ts';
 import { loadKubeConfig } from '../../../shared/kube/config.ts';
 import { silentLogger } from '../../../shared/log.ts';
+import { monitoredNamespaces } from '../../../shared/namespaces.ts';
 
 const GROUP = 'oda.tmforum.org';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -44,6 +45,7 @@ async function running(
   t: { teardown(fn: () => unknown): void },
   options: KubeApiServerOptions = {},
   backoff = { initialMs: 10, maxMs: 40 },
+  namespaces = monitoredNamespaces([]),
 ): Promise<Running> {
   const api = await startKubeApiServer(options);
   const index = createPathIndex();
@@ -52,6 +54,7 @@ async function running(
     kubeConfig: api.kubeconfig(),
     index,
     log: silentLogger(),
+    namespaces,
     onStateChange: (s) => states.push(s),
     backoff,
   });
@@ -220,4 +223,22 @@ t.test('loadKubeConfig: KUBECONFIG, else in-cluster, else none', async (t) => {
     ],
   ];
   for (const [name, env, server] of cases) t.equal(loadKubeConfig(env)?.getCurrentCluster()?.server, server, name);
+});
+
+t.test('only monitored namespaces claim paths (MONITORED_NAMESPACES)', async (t) => {
+  const r = await running(
+    t,
+    { seed: [exposedApi('components', 'one', '/shop/v1'), exposedApi('elsewhere', 'two', '/shop/v2')] },
+    undefined,
+    monitoredNamespaces(['components', 'odacompns-*']),
+  );
+  await synced(r);
+  t.equal(r.index.claimant('/shop/v1', 'c/new'), 'components/one');
+  t.equal(r.index.claimant('/shop/v2', 'c/new'), undefined, 'another operator serves that namespace');
+  await r.custom.createNamespacedCustomObject({
+    ...ref('odacompns-7', ''),
+    body: exposedApi('odacompns-7', 'three', '/shop/v3'),
+  });
+  await r.api.waitFor(() => r.index.claimant('/shop/v3', 'x/y') === 'odacompns-7/three');
+  t.pass('a glob match is watched too');
 });
