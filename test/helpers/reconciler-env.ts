@@ -26,12 +26,25 @@ export interface ReconcilerEnvironment {
   readonly env: Record<string, string>;
   /** Gives the operator's Ingress for ns/name a load-balancer address, as the ingress controller would. */
   giveAddress(namespace: string, name: string, ip?: string): Promise<void>;
+  /**
+   * Puts an implementing Service in place (or changes it) with one EndpointSlice whose endpoints are
+   * ready or not, as the EndpointSlice controller writes them from the Pods' readiness.
+   */
+  implementation(namespace: string, service: string, options?: ImplementationOptions): void;
   /** Resolves when no reconcile is waiting or running (a delayed "look again later" may remain). */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ImplementationOptions {
+  /** Each endpoint's ready condition; default one ready endpoint. */
+  readonly endpoints?: readonly boolean[];
+  readonly type?: 'ClusterIP' | 'ExternalName';
+  readonly selector?: Record<string, string>;
+  readonly labels?: Record<string, string>;
+}
 
 /**
  * Every stand-in the reconciler talks to: the Kubernetes API (with or without
@@ -93,6 +106,30 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
         { namespace, name, body: { status: { loadBalancer: { ingress: [{ ip }] } } } },
         merge,
       );
+    },
+    implementation(namespace, service, options = {}) {
+      const type = options.type ?? 'ClusterIP';
+      kube.seed({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: service, namespace, labels: options.labels ?? { name: service } },
+        spec:
+          type === 'ExternalName'
+            ? { type, externalName: 'api.example.com' }
+            : { type, selector: options.selector ?? { impl: service }, ports: [{ port: 8080 }] },
+      });
+      if (type === 'ExternalName') return;
+      kube.seed({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: `${service}-x7k2p`, namespace, labels: { 'kubernetes.io/service-name': service } },
+        addressType: 'IPv4',
+        endpoints: (options.endpoints ?? [true]).map((ready, i) => ({
+          addresses: [`10.1.0.${i + 10}`],
+          conditions: { ready, serving: ready, terminating: false },
+        })),
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      });
     },
     async idle() {
       for (;;) {
