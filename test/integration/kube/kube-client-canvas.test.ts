@@ -168,7 +168,7 @@ t.test('Pods: listed by selector, annotated and un-annotated with a merge patch'
   });
   api.seed(pod('a', { impl: 'm', tier: 'x' }), pod('b', { impl: 'm' }), pod('c', { impl: 'other' }));
   const found = await client.listPods('shop', { impl: 'm' });
-  t.same(found.map((p) => p.metadata.name).sort(), ['a', 'b']);
+  t.same(found.map((p) => p.metadata.name ?? '').sort(), ['a', 'b']);
   await client.annotatePod({ namespace: 'shop', name: 'a' }, { 'prometheus.io/scrape': 'true' });
   t.same(api.get('pods', 'shop', 'a')?.metadata.annotations, { kept: 'yes', 'prometheus.io/scrape': 'true' });
   await client.annotatePod({ namespace: 'shop', name: 'a' }, { 'prometheus.io/scrape': null });
