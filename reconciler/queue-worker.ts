@@ -101,10 +101,11 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     // A reconcile is idempotent: a job whose worker died is simply run again, however often that happens.
     maxStalledCount: 1_000,
     settings: {
+      // The handler's count wins: a job that replaced a backing-off one starts at attempt 1 in BullMQ's eyes.
       backoffStrategy: (attemptsMade, type, error) =>
         type === RECONCILE_BACKOFF
           ? backoffDelay(
-              attemptsMade,
+              error instanceof RetryableError && error.attempt !== undefined ? error.attempt : attemptsMade,
               options.backoff,
               options.random,
               error instanceof RetryableError ? error.retryAfterMs : undefined,
@@ -116,7 +117,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     if (outcome.kind !== 'requeue') return;
     // Joins a job that a change made meanwhile, if any; otherwise waits. A crash right here loses the wait, not the key: the resync has it.
     requeues
-      .add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, outcome.afterMs))
+      .add(RECONCILE_JOB, { key: job.data.key }, reconcileJobOptions(job.data.key, { delayMs: outcome.afterMs }))
       .catch((error: unknown) => {
         options.log.warn(
           { resource: job.data.key, err: errorMessage(error) },

@@ -201,8 +201,16 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     try {
       result = await converge(object, model, deps, deps.settings, unchanged);
     } catch (error) {
-      await reportFailure(object, model, hash, error, context.attempt, log);
-      throw error;
+      const attempt = failureNumber(object.status, context.attempt);
+      await reportFailure(object, model, hash, error, attempt, log);
+      if (error instanceof PermanentError) throw error;
+      throw new RetryableError(errorMessage(error), {
+        cause: error,
+        attempt,
+        ...(error instanceof RetryableError && error.retryAfterMs !== undefined
+          ? { retryAfterMs: error.retryAfterMs }
+          : {}),
+      });
     }
     const status: Status = { ...renderStatus(statusInput(model, object, result)), observedSpecHash: hash };
     await publish(object, status, log);
@@ -230,6 +238,16 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
       ? { kind: 'requeue', afterMs: result.requeueAfterMs, reason: result.serving.reason }
       : { kind: 'done' };
   };
+}
+
+/**
+ * The number of this consecutive failure: the job's own attempt, or one more
+ * than the status records, whichever is higher (a job that replaced a
+ * backing-off one starts counting afresh; the schedule must not).
+ */
+function failureNumber(status: unknown, jobAttempt: number): number {
+  const recorded = (status as { retry?: { attempts?: unknown } } | undefined)?.retry?.attempts;
+  return Math.max(jobAttempt, typeof recorded === 'number' && Number.isInteger(recorded) ? recorded + 1 : 1);
 }
 
 function conditionOf(status: unknown, type: string): { status?: string; reason?: string } | undefined {

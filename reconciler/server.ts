@@ -93,8 +93,8 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     log,
     namespaces: config.namespaces,
     readiness: config.requireReadyEndpoints,
-    enqueue: async (key, reason) => {
-      await enqueuer.enqueue(key);
+    enqueue: async (key, reason, options) => {
+      await enqueuer.enqueue(key, options);
       metrics.enqueued.inc({ reason });
     },
     resyncIntervalMs: resyncMs,

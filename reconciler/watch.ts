@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { errorMessage } from '../shared/errors.ts';
 import type { InformerHandlers, InformerState } from '../shared/kube/informer.ts';
+import type { EnqueueOptions } from '../shared/jobs.ts';
 import { formatKey } from '../shared/key.ts';
 import type { Logger } from '../shared/log.ts';
 import type { MonitoredNamespaces } from '../shared/namespaces.ts';
@@ -15,7 +16,7 @@ export type WatchReason = 'added' | 'changed' | 'owned' | 'ingress' | 'component
 
 export interface WatcherOptions {
   readonly kubeConfig: KubeConfig;
-  readonly enqueue: (key: string, reason: WatchReason) => Promise<void>;
+  readonly enqueue: (key: string, reason: WatchReason, options: EnqueueOptions) => Promise<void>;
   readonly resyncIntervalMs: number;
   readonly log: Logger;
   readonly namespaces: MonitoredNamespaces;
@@ -24,7 +25,12 @@ export interface WatcherOptions {
   /** Asked before each resync (periodic: by the timer); false skips it (another replica runs this interval's). */
   readonly beforeResync?: (periodic: boolean) => Promise<boolean>;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Drawn once per key per periodic resync; default Math.random. */
+  readonly random?: () => number;
 }
+
+/** The periodic resync spreads its keys over this share of the interval: drift checks are no burst. */
+export const RESYNC_SPREAD = 0.9;
 
 export interface Watcher {
   /** What every reconcile reads from. */
@@ -38,6 +44,20 @@ export interface Watcher {
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): string =>
   formatKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 const hash = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64url');
+
+/**
+ * Whether a reason to look at a key may cut short the delay a job for it is
+ * waiting out. A change to the resource always may; a resync never does. The
+ * rest (an Ingress address arriving, the Component's entry, the endpoints
+ * turning ready) may end a "not ready yet" wait or a resync's spread slot,
+ * but not a backoff after a failure (`status.retry`): that one may be
+ * honouring ARM's Retry-After.
+ */
+export function mayCutWait(reason: WatchReason, cached: { status?: unknown } | undefined): boolean {
+  if (reason === 'changed') return true;
+  if (reason === 'resync') return false;
+  return (cached?.status as { retry?: unknown } | undefined)?.retry === undefined;
+}
 
 /**
  * What the reconciler acts on. Status is left out: without a status
@@ -67,7 +87,9 @@ export function relevantFingerprint(o: KubernetesObject): string {
 export function startWatcher(options: WatcherOptions): Watcher {
   const { log } = options;
   const enqueue = (key: string, reason: WatchReason): void => {
-    options.enqueue(key, reason).catch((error: unknown) => {
+    const [namespace = '', name = ''] = key.split('/');
+    const replace = mayCutWait(reason, cache?.store('exposedapis').get(namespace, name));
+    options.enqueue(key, reason, { replace }).catch((error: unknown) => {
       log.warn(
         { resource: key, reason, err: errorMessage(error) },
         'Could not queue a reconcile; the next resync will',
@@ -159,7 +181,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const resync = async (periodic = false): Promise<number> => {
     if (options.beforeResync && !(await options.beforeResync(periodic))) return 0;
     const keys = store('exposedapis').list().map(keyOf).sort();
-    await Promise.all(keys.map((key) => options.enqueue(key, 'resync')));
+    const spreadMs = periodic ? options.resyncIntervalMs * RESYNC_SPREAD : 0;
+    const random = options.random ?? Math.random;
+    await Promise.all(
+      keys.map((key) => options.enqueue(key, 'resync', { replace: false, delayMs: Math.floor(random() * spreadMs) })),
+    );
     lastResyncAt = new Date().toISOString();
     log.info({ count: keys.length }, 'Resync queued every ExposedAPI');
     return keys.length;

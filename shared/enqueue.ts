@@ -1,12 +1,19 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type ReconcileJobData } from './jobs.ts';
+import {
+  RECONCILE_JOB,
+  RECONCILE_QUEUE,
+  reconcileJobOptions,
+  type EnqueueOptions,
+  type ReconcileJobData,
+} from './jobs.ts';
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
 
 /** What admission needs of the queue: ask for a reconcile of a key, and report connection health. */
 export interface ReconcileEnqueuer {
-  enqueue(key: string): Promise<void>;
+  /** `replace` and `delayMs` as in EnqueueOptions; the enqueuer's own delay when none is given. */
+  enqueue(key: string, options?: EnqueueOptions): Promise<void>;
   state(): string;
   close(): Promise<void>;
 }
@@ -44,8 +51,12 @@ export function createQueueEnqueuer(options: {
   const queue = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection, prefix: options.prefix });
   queue.on('error', () => undefined); // already logged by the connection's handler
   return {
-    async enqueue(key) {
-      await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, options.delayMs));
+    async enqueue(key, enqueueOptions = {}) {
+      await queue.add(
+        RECONCILE_JOB,
+        { key },
+        reconcileJobOptions(key, { delayMs: options.delayMs, ...enqueueOptions }),
+      );
     },
     state: () => connection.status,
     async close() {
@@ -72,11 +83,11 @@ export function coalescing(
   const queuedAt = new Map<string, number>();
   const MAX_KEYS = 10_000;
   return {
-    async enqueue(key) {
+    async enqueue(key, options) {
       const at = now();
       const last = queuedAt.get(key);
       if (last !== undefined && at - last < windowMs) return;
-      await enqueuer.enqueue(key);
+      await enqueuer.enqueue(key, options);
       if (queuedAt.size >= MAX_KEYS) queuedAt.clear();
       queuedAt.set(key, at);
     },
@@ -87,7 +98,12 @@ export function coalescing(
 
 export type EnqueueResult = 'enqueued' | 'failed' | 'timeout';
 
-/** Waits at most `timeoutMs` for the queue; admission never fails or stalls because of Redis. */
+/**
+ * Waits at most `timeoutMs` for the queue; admission never fails or stalls
+ * because of Redis. An admitted change is a real change: it replaces a
+ * delayed job for the key (the reconciler still honours a Retry-After that
+ * ARM gave for the principal, through its shared ARM budget).
+ */
 export async function enqueueWithin(
   enqueuer: ReconcileEnqueuer,
   key: string,
@@ -100,7 +116,7 @@ export async function enqueueWithin(
       timeoutMs,
     );
   });
-  const attempt = enqueuer.enqueue(key).then(
+  const attempt = enqueuer.enqueue(key, { replace: true }).then(
     () => ({ result: 'enqueued' as const }),
     (error: unknown) => ({ result: 'failed' as const, error: errorMessage(error) }),
   );

@@ -18,9 +18,12 @@ export class PermanentError extends Error {
 export class RetryableError extends Error {
   override readonly name = 'RetryableError';
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+  /** Which consecutive failure of its key this is, when the failing party knows better than the job (a job that replaced another). */
+  readonly attempt: number | undefined;
+  constructor(message: string, options: { cause?: unknown; retryAfterMs?: number; attempt?: number } = {}) {
     super(message, { cause: options.cause });
     this.retryAfterMs = options.retryAfterMs;
+    this.attempt = options.attempt;
   }
 }
 

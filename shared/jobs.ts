@@ -19,18 +19,33 @@ export const RECONCILE_BACKOFF = 'reconcile';
 /** Transient failures retry for as long as they last; the cap on the delay keeps that cheap. */
 const RECONCILE_ATTEMPTS = 1_000_000;
 
+/** How a request for a reconcile meets a job for the same key that is waiting out a delay. */
+export interface EnqueueOptions {
+  /** Delay of a new job (ms); default 0. */
+  readonly delayMs?: number;
+  /**
+   * True for a real change (the resource's spec, labels or deletion, the thing a
+   * "not ready yet" wait is waiting for): a delayed job is replaced and the key
+   * is looked at now. False (a resync, an event that changes nothing the key
+   * waits on): it joins the delayed job, so a backoff that honours ARM's
+   * Retry-After is never cut short by it.
+   */
+  readonly replace?: boolean;
+}
+
 /**
  * Deduplicated by key with `keepLastIfActive`: while a job for a key waits, a
  * new request joins it (the worker will read the latest object anyway); while
  * one runs, exactly one more is kept to run after it. A plain `jobId` would
  * drop an update that arrives mid-reconcile, and would let a kept failed job
- * swallow new ones. `replace` makes a new request take the place of a delayed
- * job (a backoff, or a "not ready yet" wait): something changed, so look now.
+ * swallow new ones. With `replace`, a new request takes the place of a
+ * delayed one (see EnqueueOptions). A replacing job starts BullMQ's attempt
+ * count afresh; the reconciler carries the count on from `status.retry`.
  */
-export function reconcileJobOptions(key: string, delayMs: number): JobsOptions {
+export function reconcileJobOptions(key: string, options: EnqueueOptions = {}): JobsOptions {
   return {
-    deduplication: { id: key, keepLastIfActive: true, replace: true },
-    delay: delayMs,
+    deduplication: { id: key, keepLastIfActive: true, replace: options.replace ?? false },
+    delay: options.delayMs ?? 0,
     attempts: RECONCILE_ATTEMPTS,
     backoff: { type: RECONCILE_BACKOFF },
     removeOnComplete: { count: 1000, age: 24 * 3600 },

@@ -63,6 +63,8 @@ export interface ArmRequestRecord {
   readonly apiVersion: string | null;
   readonly ifMatch: string | undefined;
   readonly status: number;
+  /** When the answer was sent (Date.now()). */
+  readonly at: number;
 }
 
 export interface ArmApimServer {
@@ -208,6 +210,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       apiVersion: request.query.get('api-version'),
       ifMatch: headerValue(req.headers, 'if-match'),
       status: result.status,
+      at: Date.now(),
     });
     writeAnswer(res, request.method, result);
   }

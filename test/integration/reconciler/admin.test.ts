@@ -22,8 +22,8 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard', a
     await queue.obliterate({ force: true });
     await queue.close();
   });
-  await queue.add(RECONCILE_JOB, { key: 'ns/waiting' }, reconcileJobOptions('ns/waiting', 0));
-  await queue.add(RECONCILE_JOB, { key: 'ns/later' }, reconcileJobOptions('ns/later', 60_000));
+  await queue.add(RECONCILE_JOB, { key: 'ns/waiting' }, reconcileJobOptions('ns/waiting'));
+  await queue.add(RECONCILE_JOB, { key: 'ns/later' }, reconcileJobOptions('ns/later', { delayMs: 60_000 }));
 
   t.equal((await app.inject('/healthz')).statusCode, 200);
   const notReady = await app.inject('/readyz');

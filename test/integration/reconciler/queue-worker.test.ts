@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions } from '../../../shared/jobs.ts';
+import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type EnqueueOptions } from '../../../shared/jobs.ts';
 import { PermanentError, RetryableError } from '../../../shared/errors.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { startQueueWorker, type QueueWorker, type ReconcileHandler } from '../../../reconciler/queue-worker.ts';
@@ -10,8 +10,8 @@ import { REDIS_URL } from '../../helpers/webhook.ts';
 interface Harness {
   queue: Queue;
   prefix: string;
-  enqueue(key: string, delayMs?: number): Promise<void>;
-  worker(handler: ReconcileHandler, concurrency?: number): QueueWorker;
+  enqueue(key: string, options?: EnqueueOptions): Promise<void>;
+  worker(handler: ReconcileHandler, concurrency?: number, backoff?: { baseMs: number; maxMs: number }): QueueWorker;
 }
 
 /** A queue of the test's own (a fresh prefix), and workers on it; all closed and obliterated at the end. */
@@ -27,17 +27,17 @@ function harness(t: { teardown(fn: () => unknown): void }): Harness {
   return {
     queue,
     prefix,
-    enqueue: async (key, delayMs = 0) => {
-      await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, delayMs));
+    enqueue: async (key, options = {}) => {
+      await queue.add(RECONCILE_JOB, { key }, reconcileJobOptions(key, options));
     },
-    worker(handler, concurrency = 4) {
+    worker(handler, concurrency = 4, backoff = { baseMs: 20, maxMs: 200 }) {
       const w = startQueueWorker({
         redisUrl: REDIS_URL,
         prefix,
         concurrency,
         handler,
         log: silentLogger(),
-        backoff: { baseMs: 20, maxMs: 200 },
+        backoff,
       });
       workers.push(w);
       return w;
@@ -209,6 +209,50 @@ t.test('a new request for a key waiting out a delay runs it now', async (t) => {
     'the reconcile to be put off for a minute',
   );
   await h.enqueue('ns/waiting');
+  t.equal(await h.queue.getDelayedCount(), 1, 'a request that changes nothing (a resync) joins the waiting job');
+  t.equal(runs.length, 1);
+  await h.enqueue('ns/waiting', { replace: true });
   await until(() => runs.length === 2, 'the reconcile to run again at once', 10_000);
   t.equal(runs.length, 2, 'the change (an Ingress address, say) is acted on without waiting out the minute');
+});
+
+t.test(
+  "a backoff that honours Retry-After is not cut short by a resync, and the handler's attempt count wins",
+  async (t) => {
+    const h = harness(t);
+    const runs: number[] = [];
+    h.worker(
+      async () => {
+        runs.push(Date.now());
+        throw new RetryableError('throttled', { retryAfterMs: 60_000, attempt: 7 });
+      },
+      4,
+      { baseMs: 20, maxMs: 3_600_000 },
+    );
+    await h.enqueue('ns/throttled');
+    await until(async () => runs.length === 1 && (await h.queue.getDelayedCount()) === 1, 'the backoff');
+    const [job] = await h.queue.getDelayed();
+    t.ok((job?.delay ?? 0) >= 60_000, 'waits at least Retry-After', { delay: job?.delay });
+    for (let i = 0; i < 3; i++) await h.enqueue('ns/throttled');
+    t.equal(await h.queue.getDelayedCount(), 1, 'resync requests join the backoff');
+    const [still] = await h.queue.getDelayed();
+    t.equal(still?.id, job?.id, 'the same job, waiting on');
+    t.equal(runs.length, 1, 'no early call');
+  },
+);
+
+t.test("the backoff follows the attempt count the handler reports, not the job's own", async (t) => {
+  const h = harness(t);
+  h.worker(
+    async () => {
+      throw new RetryableError('still failing', { attempt: 10 });
+    },
+    4,
+    { baseMs: 1000, maxMs: 3_600_000 },
+  );
+  await h.enqueue('ns/carried');
+  await until(async () => (await h.queue.getDelayedCount()) === 1, 'the backoff');
+  const [job] = await h.queue.getDelayed();
+  t.equal(job?.attemptsMade, 1, "BullMQ's count: the first failure of this job");
+  t.ok((job?.delay ?? 0) >= 256_000, 'delayed as the 10th failure: at least half of 1 s × 2^9', { delay: job?.delay });
 });

@@ -92,3 +92,43 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
   ]);
   t.ok(watcher.state().lastResyncAt, 'the last resync is visible');
 });
+
+t.test('what may cut a wait short: a change always, a resync never, the rest unless backing off', async (t) => {
+  const { mayCutWait } = await import('../../../reconciler/watch.ts');
+  const healthy = { status: { implementation: { ready: true } } };
+  const failing = { status: { retry: { attempts: 3 } } };
+  t.equal(mayCutWait('changed', failing), true);
+  t.equal(mayCutWait('resync', healthy), false);
+  for (const reason of ['added', 'ingress', 'owned', 'component', 'endpoints'] as const) {
+    t.equal(mayCutWait(reason, healthy), true, `${reason}, healthy`);
+    t.equal(mayCutWait(reason, failing), false, `${reason}, backing off after a failure`);
+  }
+});
+
+t.test('the periodic resync spreads its keys over the interval; one asked for runs at once', async (t) => {
+  const kube = await startKubeApiServer({ seed: [exposedApi({}, { namespace: 'a', name: 'one' })] });
+  const calls: [string, WatchReason, number, boolean][] = [];
+  const watcher = startWatcher({
+    kubeConfig: kube.kubeconfig(),
+    enqueue: async (key, reason, options) =>
+      void calls.push([key, reason, options.delayMs ?? 0, options.replace ?? false]),
+    resyncIntervalMs: 200,
+    log: silentLogger(),
+    namespaces: monitoredNamespaces([]),
+    readiness: false,
+    random: () => 0.5,
+  });
+  t.teardown(async () => {
+    await watcher.stop();
+    await kube.close();
+  });
+  await kube.waitFor(() => calls.some(([, reason]) => reason === 'resync'));
+  t.same(
+    calls.find(([, reason]) => reason === 'resync'),
+    ['a/one', 'resync', 90, false],
+    'at half the draw of 90% of the interval, never replacing',
+  );
+  calls.length = 0;
+  await watcher.resync();
+  t.same(calls.filter(([, reason]) => reason === 'resync')[0], ['a/one', 'resync', 0, false]);
+});
