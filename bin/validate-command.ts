@@ -78,7 +78,7 @@ export async function validateFiles(
   let invalid = 0;
   for (const { where, object } of documents) {
     const key = keyOf(object);
-    const findings = await runValidators(validators, { object, key, local: checkExposedApi(object) });
+    const findings = await runValidators(validators, { key, local: checkExposedApi(object) });
     out(`${where} ExposedAPI ${key}: ${findings.problems.length > 0 ? 'invalid' : 'valid'}`);
     for (const p of findings.problems) out(`  - ${formatProblem(p)}`);
     for (const w of findings.warnings) out(`  warning: ${w}`);

@@ -39,12 +39,28 @@ const ROUTES: Record<string, Handler> = {
   },
 };
 
+/** `/fixtures/[v5/]<file>`: a shared fixture document by its own name, so that URLs carry TM Forum's file names and versions. */
+function fixtureRoute(path: string): Handler | undefined {
+  const name = /^\/fixtures\/(?:v\d+\/)?([\w.-]+)$/.exec(path)?.[1];
+  if (!name) return undefined;
+  return (_req, res) => {
+    let text: string;
+    try {
+      text = fixtureText(name);
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': name.endsWith('.json') ? 'application/json' : 'application/yaml' }).end(text);
+  };
+}
+
 export async function startSpecServer(): Promise<SpecServer> {
   const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    (ROUTES[path] ?? ((_q, r) => r.writeHead(404).end()))(req, res);
+    (ROUTES[path] ?? fixtureRoute(path) ?? ((_q, r) => r.writeHead(404).end()))(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -60,7 +60,7 @@ export async function decideValidation(
     return { response: allow(request.uid), ...(enqueue ? { enqueue } : {}) };
   }
   const object = asObj(request.object);
-  const findings = await runValidators(validators, { object, key, local: checkExposedApi(object) });
+  const findings = await runValidators(validators, { key, local: checkExposedApi(object) });
   if (findings.problems.length > 0) {
     return { response: deny(request.uid, `ExposedAPI ${key}`, findings.problems, findings.warnings) };
   }

@@ -4,9 +4,8 @@ import type { SpecificationT } from '../../shared/exposed-api/schema.ts';
 import { specSources } from '../../shared/exposed-api/specification.ts';
 import type { SpecCheckResult } from '../../shared/openapi/spec-checker.ts';
 
-/** What a validator sees: the object, its key, and the local check already made. */
+/** What a validator sees: its key and the local check already made, whose `checked` is the object as read. */
 export interface ValidationInput {
-  readonly object: { spec?: Record<string, unknown> };
   /** `namespace/name`, or `namespace/<generateName>*` before the API server has named it. */
   readonly key: string;
   readonly local: CheckResult;
@@ -30,6 +29,9 @@ export interface SpecChecks {
   checkUrl(url: string): Promise<SpecCheckResult>;
 }
 
+const specOf = (input: ValidationInput): Record<string, unknown> =>
+  ((input.local.checked as { spec?: Record<string, unknown> } | undefined)?.spec ?? {});
+
 const fieldIsSound = (input: ValidationInput, field: string): boolean =>
   !input.local.problems.some(
     (p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`),
@@ -44,7 +46,7 @@ export function pathUniqueness(claims: PathClaims): Validator {
   return {
     name: 'path-uniqueness',
     validate(input) {
-      const path = input.object.spec?.path;
+      const path = specOf(input).path;
       if (typeof path !== 'string' || !fieldIsSound(input, 'spec.path')) return { problems: [], warnings: [] };
       const state = claims.state();
       if (!state.enabled || !state.synced) {
@@ -75,7 +77,7 @@ export function openApiDocument(checker: SpecChecks): Validator {
   return {
     name: 'openapi-document',
     async validate(input) {
-      const spec = input.object.spec ?? {};
+      const spec = specOf(input);
       if (!fieldIsSound(input, 'spec.specification') || (spec.apiType !== undefined && spec.apiType !== 'openapi'))
         return { problems: [], warnings: [] };
       const [source] = specSources(spec.specification as SpecificationT | undefined);

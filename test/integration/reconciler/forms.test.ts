@@ -2,6 +2,7 @@ import t from 'tap';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { reconcilerUnderTest } from '../../helpers/reconciler-env.ts';
 import { exposedApi, fixtureText, seedExposedApi } from '../../helpers/resources.ts';
+import { canvasExposedApis, everyCanvasFormComponent, implementationsOf } from '../../helpers/canvas-component.ts';
 
 t.test('every ODA form and the seed form end up published', async (t) => {
   const { world, custom } = await reconcilerUnderTest(t);
@@ -60,6 +61,44 @@ t.test('every ODA form and the seed form end up published', async (t) => {
   const seedPolicy = world.azure.arm.state().policies[apiIdFor('components', 'seed')] ?? '';
   t.match(seedPolicy, /<rate-limit-by-key calls="100" renewal-period="60"/, "the seed form's {limit, period}");
   t.match(seedPolicy, /<origin>https:\/\/app\.example\.com<\/origin>/, "the seed form's CORS lists");
+});
+
+t.test('every ExposedAPI the Canvas component operator makes, blanks and all, reaches Ready', async (t) => {
+  const { world, custom } = await reconcilerUnderTest(t, { requireReadyEndpoints: true });
+  const [component] = world.kube.seed(everyCanvasFormComponent({ specs: world.specs.url }));
+  for (const service of implementationsOf(component as never)) world.implementation('components', service);
+  const children = canvasExposedApis(component as never);
+  for (const { object } of children) {
+    await custom.createNamespacedCustomObject({
+      group: 'oda.tmforum.org',
+      version: 'v1',
+      namespace: 'components',
+      plural: 'exposedapis',
+      body: object,
+    });
+  }
+  for (const { object } of children) {
+    const name = object.metadata.name;
+    if (object.spec.apiType === 'openapi' && object.spec.segment === 'coreFunction')
+      await world.giveAddress('components', name);
+    await world.kube.waitFor(
+      () => (world.kube.get('exposedapis', 'components', name) as any)?.status?.implementation?.ready === true,
+      60_000,
+    );
+    const status = (world.kube.get('exposedapis', 'components', name) as any).status;
+    t.equal(status.apiStatus.name, name, `${name}: ready, apiStatus.name is the resource name`);
+    const api = world.azure.arm.state().apis[apiIdFor('components', name)];
+    // Only core OpenAPI APIs go to APIM; metrics and the management and security segments stay in the mesh.
+    if (object.spec.apiType !== 'openapi' || object.spec.segment !== 'coreFunction') {
+      t.notOk(api, `${name}: in the mesh only`);
+      t.equal(status.conditions.find((c: any) => c.type === 'InMeshOnly')?.status, 'True');
+      continue;
+    }
+    const policy = world.azure.arm.state().policies[apiIdFor('components', name)] ?? '';
+    t.notMatch(policy, /<quota|<include-fragment/, `${name}: the blank quota and template make no policy`);
+    const hasDocument = object.spec.specification.some((s: any) => s.url);
+    t.equal((api?.operations.length ?? 0) > 0, hasDocument, `${name}: operations imported only from a document`);
+  }
 });
 
 t.test('a new document reaches a live API through a revision made current only once complete', async (t) => {

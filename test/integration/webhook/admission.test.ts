@@ -1,6 +1,8 @@
 import t from 'tap';
 import { CLEANUP_FINALIZER } from '../../../shared/exposed-api/defaults.ts';
+import jsonpatch from 'fast-json-patch';
 import { admissionReview, get, patchOf, post } from '../../helpers/admission.ts';
+import { canvasExposedApis, everyCanvasFormComponent } from '../../helpers/canvas-component.ts';
 import { exposedApi, fixtureObject, fixtureText, seedExposedApi } from '../../helpers/resources.ts';
 import { startSpecServer } from '../../helpers/spec-server.ts';
 import { queuedKeys, startTestWebhook } from '../../helpers/webhook.ts';
@@ -53,6 +55,28 @@ t.test('every fixture form is admitted over HTTPS', async (t) => {
   for (const [name, object] of forms) {
     const response = await validate(admissionReview(object));
     t.equal(response.allowed, true, name, { status: response.status });
+  }
+});
+
+t.test('every ExposedAPI the Canvas component operator makes is admitted, blanks named in warnings', async (t) => {
+  const component = everyCanvasFormComponent({ specs: specs.url });
+  component.metadata.uid = 'c0ffee00-0000-4000-8000-000000000001';
+  const children = canvasExposedApis(component);
+  t.ok(children.length >= 8, `${children.length} forms`);
+  for (const { object } of children) {
+    const name = object.metadata.name;
+    const mutation = await mutate(admissionReview(object));
+    const stored = jsonpatch.applyPatch(structuredClone(object), patchOf(mutation)).newDocument;
+    const response = await validate(admissionReview(stored));
+    t.equal(response.allowed, true, `${name}: admitted`, { status: response.status });
+    if (object.spec.quota) {
+      t.ok(
+        hasWarning(response, /^spec\.quota\.identifier and spec\.quota\.limit are empty: treated as not set/),
+        `${name}: the blank quota is named`,
+        { warnings: response.warnings },
+      );
+      t.ok(hasWarning(response, /^spec\.template is empty/), `${name}: the blank template is named`);
+    }
   }
 });
 
