@@ -30,7 +30,7 @@ export interface SpecChecks {
 }
 
 const specOf = (input: ValidationInput): Record<string, unknown> =>
-  ((input.local.checked as { spec?: Record<string, unknown> } | undefined)?.spec ?? {});
+  (input.local.checked as { spec?: Record<string, unknown> } | undefined)?.spec ?? {};
 
 const fieldIsSound = (input: ValidationInput, field: string): boolean =>
   !input.local.problems.some(
