@@ -121,7 +121,7 @@ function coreExposed(component: Obj, entry: Obj): Obj {
 
 function flattened(component: Obj, api: Obj, segment: string): Obj {
   const { gatewayConfiguration, ...rest } = structuredClone(api);
-  const spec: Obj = { ...rest, ...(gatewayConfiguration ?? {}), segment };
+  const spec: Obj = { ...rest, ...gatewayConfiguration, segment };
   return adopted(component, `${component.metadata.name}-${api.name}`, spec);
 }
 
