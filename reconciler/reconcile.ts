@@ -270,10 +270,12 @@ function isExposedApiStatus(status: unknown): status is ExposedApiStatus {
  * A permanent failure leaves the serving condition False without a retry
  * state: the same spec would fail the same way, so a resync does not try it
  * again (nor call APIM). Not-ready-yet (waiting for an address) is not a
- * failure.
+ * failure, nor is an in-mesh API waiting for its endpoints: its serving
+ * condition is InMeshOnly, True, and only Ready is False.
  */
 function failedForGood(status: unknown): boolean {
-  const serving = conditionOf(status, 'Published') ?? conditionOf(status, 'Ready');
+  const serving =
+    conditionOf(status, 'Published') ?? conditionOf(status, 'InMeshOnly') ?? conditionOf(status, 'Ready');
   return (
     serving?.status === 'False' &&
     (status as { retry?: unknown } | undefined)?.retry === undefined &&

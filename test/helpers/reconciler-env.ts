@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startReconciler, type RunningReconciler } from '../../reconciler/server.ts';
-import { silentLogger } from '../../shared/log.ts';
+import { createLogger, silentLogger } from '../../shared/log.ts';
 import { Queue } from 'bullmq';
 import {
   startAzureStandIns,
@@ -152,7 +152,9 @@ export async function reconcilerUnderTest(
   options: EnvironmentOptions = {},
 ): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
   const world = await startReconcilerEnvironment(options);
-  const reconciler = await startReconciler(world.env, silentLogger());
+  // TEST_LOG_LEVEL=debug shows the reconciler's log of a failing test on stderr.
+  const level = process.env.TEST_LOG_LEVEL;
+  const reconciler = await startReconciler(world.env, level ? createLogger('reconciler', level) : silentLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { silentLogger } from '../../../shared/log.ts';
-import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
+import { reconcilerUnderTest, startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
+import { exposedApi } from '../../helpers/resources.ts';
 import { helpers, NS } from '../../helpers/reconciler-process.ts';
 
 const metric = async (adminUrl: string, pattern: RegExp): Promise<number> => {
@@ -79,6 +80,28 @@ t.test('an ExternalName Service counts as ready', async (t) => {
     h.status('external').conditions.find((c: any) => c.type === 'ImplementationReady'),
     { status: 'True', reason: 'ExternalNameService' },
   );
+});
+
+t.test('an in-mesh API waiting for its endpoints is not a failure: it turns Ready with them', async (t) => {
+  const { world, custom } = await reconcilerUnderTest(t, { requireReadyEndpoints: true });
+  world.implementation(NS, 'r1-metrics', { endpoints: [false] });
+  await custom.createNamespacedCustomObject({
+    group: 'oda.tmforum.org',
+    version: 'v1',
+    namespace: NS,
+    plural: 'exposedapis',
+    body: exposedApi(
+      { apiType: 'prometheus', implementation: 'r1-metrics', path: '/r1/metrics', port: 4000 },
+      { name: 'in-mesh' },
+    ),
+  });
+  const condition = (type: string): any =>
+    (world.kube.get('exposedapis', NS, 'in-mesh') as any)?.status?.conditions?.find((c: any) => c.type === type);
+  await world.kube.waitFor(() => condition('Ready')?.reason === 'NoReadyEndpoints', 60_000);
+  t.match(condition('InMeshOnly'), { status: 'True' });
+  world.implementation(NS, 'r1-metrics', { endpoints: [true] });
+  await world.kube.waitFor(() => condition('Ready')?.status === 'True', 60_000);
+  t.match(condition('ImplementationReady'), { status: 'True', reason: 'EndpointsReady' });
 });
 
 t.test('MONITORED_NAMESPACES: an ExposedAPI elsewhere is left untouched', async (t) => {
