@@ -66,8 +66,9 @@ export interface KubeApiServer {
   readonly url: string;
   /** Every request so far, in the server's terms (verb, resource, namespace, name). */
   readonly requests: readonly RequestRecord[];
-  kubeconfig(): KubeConfig;
-  kubeconfigYaml(): string;
+  /** A client configuration; `token` names the client in `requests` (`user`), e.g. to tell the operator's calls from a test's. */
+  kubeconfig(token?: string): KubeConfig;
+  kubeconfigYaml(token?: string): string;
   /** Snapshot of a type's objects (`exposedapis`, `exposedapis.oda.tmforum.org`, `ExposedAPI`), as stored. */
   objects(type: string, namespace?: string): KubeObject[];
   get(type: string, namespace: string, name: string): KubeObject | undefined;
@@ -140,8 +141,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   return {
     url,
     requests,
-    kubeconfig: () => buildKubeConfig(target),
-    kubeconfigYaml: () => kubeConfigYaml(buildKubeConfig(target)),
+    kubeconfig: (token) => buildKubeConfig({ ...target, token: token ?? target.token }),
+    kubeconfigYaml: (token) => kubeConfigYaml(buildKubeConfig({ ...target, token: token ?? target.token })),
     objects: (type, namespace) => store.list(registry.byName(type), namespace),
     get: (type, namespace, name) => store.get(registry.byName(type), namespace, name),
     seed,

@@ -18,6 +18,9 @@ import { startSpecServer, type SpecServer } from './spec-server.ts';
 import { REDIS_URL } from './webhook.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
 
+/** The bearer token the reconciler under test sends: `user` of its calls in `kube.requests`. */
+export const RECONCILER_TOKEN = 'apim-operator-reconciler';
+
 export interface ReconcilerEnvironment {
   readonly kube: KubeApiServer;
   readonly azure: AzureStandIns;
@@ -75,7 +78,8 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
     ...(options.types ? { types: options.types } : {}),
   });
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
-  writeFileSync(kubeconfig, kube.kubeconfigYaml());
+  // The operator's own token, so that its calls can be told from a test's (kube.requests[].user).
+  writeFileSync(kubeconfig, kube.kubeconfigYaml(RECONCILER_TOKEN));
   const specs = await startSpecServer();
   const prefix = `test-${randomUUID()}`;
   const env = {

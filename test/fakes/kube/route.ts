@@ -20,6 +20,14 @@ export interface RequestRecord {
   readonly subresource?: string;
   /** The body's media type, e.g. which patch type a PATCH used. */
   readonly contentType?: string;
+  /**
+   * `group/kind` of each owner the written object references with
+   * blockOwnerDeletion: the API server's OwnerReferencesPermissionEnforcement
+   * then requires `update` on that owner's `finalizers` subresource.
+   */
+  blockingOwners?: string[];
+  /** The bearer token the client sent: which client made the call. */
+  readonly user?: string;
 }
 
 export type DiscoveryTarget =
@@ -129,8 +137,9 @@ export function recordOf(
   path: string,
   query: Readonly<Record<string, string>>,
   contentType?: string,
+  user?: string,
 ): RequestRecord {
-  const base = contentType ? { method, path, query, contentType } : { method, path, query };
+  const base = { method, path, query, ...(contentType ? { contentType } : {}), ...(user ? { user } : {}) };
   if (route.kind === 'discovery') return { ...base, verb: 'discovery' };
   if (route.kind === 'unknown') return { ...base, verb: 'unknown' };
   const record: RequestRecord = {

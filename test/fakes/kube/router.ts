@@ -87,6 +87,7 @@ async function dispatch(
   response: ServerResponse,
   url: URL,
   query: Record<string, string>,
+  record: RequestRecord,
 ): Promise<void> {
   const route = parseRoute(options.registry, request.method ?? 'GET', url.pathname, query);
   if (route.kind === 'unknown') throw resourceNotFound();
@@ -112,8 +113,22 @@ async function dispatch(
     });
   }
   const body = await readBody(request);
+  record.blockingOwners = blockingOwners(body);
   const result = handleResource(options.store, { route, query, contentType: request.headers['content-type'], body });
   send(response, result.status, result.body);
+}
+
+function blockingOwners(body: unknown): string[] | undefined {
+  let object: {
+    metadata?: { ownerReferences?: { apiVersion?: string; kind?: string; blockOwnerDeletion?: boolean }[] };
+  };
+  try {
+    object = JSON.parse(String(body ?? ''));
+  } catch {
+    return undefined;
+  }
+  const refs = (object?.metadata?.ownerReferences ?? []).filter((r) => r.blockOwnerDeletion === true);
+  return refs.length > 0 ? refs.map((r) => `${String(r.apiVersion).split('/')[0]}/${r.kind}`) : undefined;
 }
 
 export function createRequestHandler(
@@ -130,6 +145,7 @@ export function createRequestHandler(
       url.pathname,
       query,
       contentType,
+      /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1],
     );
     options.requests.push(record);
     const fault = takeFault(options.faults, record);
@@ -140,7 +156,7 @@ export function createRequestHandler(
     } else if (fault) {
       send(response, fault.status, fault.body ?? statusForCode(fault.status));
     } else {
-      dispatch(options, request, response, url, query).catch((error: unknown) => {
+      dispatch(options, request, response, url, query, record).catch((error: unknown) => {
         const status =
           error instanceof KubeError
             ? error.toStatus()
