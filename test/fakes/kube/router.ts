@@ -118,12 +118,12 @@ async function dispatch(
   send(response, result.status, result.body);
 }
 
-function blockingOwners(body: unknown): string[] | undefined {
+function blockingOwners(body: string): string[] | undefined {
   let object: {
     metadata?: { ownerReferences?: { apiVersion?: string; kind?: string; blockOwnerDeletion?: boolean }[] };
   };
   try {
-    object = JSON.parse(String(body ?? ''));
+    object = JSON.parse(body);
   } catch {
     return undefined;
   }
