@@ -274,8 +274,7 @@ function isExposedApiStatus(status: unknown): status is ExposedApiStatus {
  * condition is InMeshOnly, True, and only Ready is False.
  */
 function failedForGood(status: unknown): boolean {
-  const serving =
-    conditionOf(status, 'Published') ?? conditionOf(status, 'InMeshOnly') ?? conditionOf(status, 'Ready');
+  const serving = conditionOf(status, 'Published') ?? conditionOf(status, 'InMeshOnly') ?? conditionOf(status, 'Ready');
   return (
     serving?.status === 'False' &&
     (status as { retry?: unknown } | undefined)?.retry === undefined &&

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { canvasExposedApis, implementationsOf, productCatalogComponent } from '../../helpers/canvas-component.ts';
-import { startComponentOperator, type ComponentOperator } from '../../helpers/component-operator.ts';
+import { startComponentOperator } from '../../helpers/component-operator.ts';
 import { reconcilerUnderTest } from '../../helpers/reconciler-env.ts';
 
 const NS = 'components';
