@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createQueueEnqueuer } from '../shared/enqueue.ts';
 import { silentLogger } from '../shared/log.ts';
+import { createRedisConnections } from '../shared/redis-connection.ts';
+import { redisSettingsFrom } from '../shared/redis-settings.ts';
 import { fixtureObject, fixtureText } from '../test/helpers/resources.ts';
 import { startReconcilerEnvironment, type ReconcilerEnvironment } from '../test/helpers/reconciler-env.ts';
 
@@ -319,7 +321,7 @@ async function run(workerCount: number): Promise<RunResult> {
     world.kube.clearRequests();
     const before = sum(await counter(workers, 'apim_operator_reconciles_total', 'result'));
     const enqueuer = createQueueEnqueuer({
-      redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      connections: await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() }),
       prefix: env.QUEUE_PREFIX ?? '',
       delayMs: 0,
       log: silentLogger(),

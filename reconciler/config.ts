@@ -4,13 +4,14 @@
  * overridable by an environment variable; the Key Vault reader is passed in.
  */
 import { ConfigError } from '../shared/errors.ts';
-import { integer, optionalText, text, url, type Env } from '../shared/env.ts';
+import { flag, integer, oneOf, optionalText, text, url, type Env } from '../shared/env.ts';
+import { describeRedisSettings, redisSettingsFrom, type RedisSettings } from '../shared/redis-settings.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
 import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
 
 export interface ReconcilerConfig {
-  readonly redisUrl: string;
+  readonly redis: RedisSettings;
   readonly queuePrefix: string;
   readonly adminPort: number;
   readonly concurrency: number;
@@ -69,22 +70,6 @@ export function keyVaultUrlFrom(env: Env): string | undefined {
   return `https://${name}.vault.azure.net`;
 }
 
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const raw = optionalText(env, name);
-  if (raw === undefined) return fallback;
-  const found = values.find((v) => v === raw);
-  if (!found) throw new ConfigError(`${name}: must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
-  return found;
-}
-
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = optionalText(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
-  if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name}: must be true or false, got ${JSON.stringify(raw)}`);
-}
-
 async function readVaultSettings(env: Env, secrets: SecretReader | undefined): Promise<Record<VaultSetting, string>> {
   const entries = await Promise.all(
     Object.entries(VAULT_SETTINGS).map(async ([key, { env: name, secret }]) => {
@@ -139,7 +124,7 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     throw new ConfigError(`BACKOFF_MAX_MS: must be at least BACKOFF_BASE_MS (${baseMs}), got ${maxMs}`);
   const gateway = optionalText(env, 'INGRESS_GATEWAY_URL');
   const config: ReconcilerConfig = {
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redis: redisSettingsFrom(env),
     queuePrefix: text(env, 'QUEUE_PREFIX', DEFAULT_QUEUE_PREFIX),
     adminPort: integer(env, 'ADMIN_PORT', 9090, 0, 65535),
     concurrency: integer(env, 'RECONCILE_CONCURRENCY', 4, 1, 1000),
@@ -182,7 +167,7 @@ function deepFreeze<T extends object>(value: T): T {
  */
 export function describeConfig(config: ReconcilerConfig): Record<string, unknown> {
   return {
-    redisUrl: withoutCredentials(config.redisUrl),
+    ...describeRedisSettings(config.redis),
     queuePrefix: config.queuePrefix,
     adminPort: config.adminPort,
     concurrency: config.concurrency,
@@ -199,13 +184,4 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     openMetricsImplementation: config.openMetricsImplementation,
     requireReadyEndpoints: config.requireReadyEndpoints,
   };
-}
-
-function withoutCredentials(raw: string): string {
-  const parsed = new URL(raw);
-  if (parsed.username || parsed.password) {
-    parsed.username = parsed.username ? '***' : '';
-    parsed.password = parsed.password ? '***' : '';
-  }
-  return parsed.toString().replace(/\/$/, '');
 }

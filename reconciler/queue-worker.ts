@@ -1,5 +1,4 @@
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   RECONCILE_BACKOFF,
   RECONCILE_JOB,
@@ -10,6 +9,7 @@ import {
 import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
 import { PermanentError, RetryableError, errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
+import type { RedisConnections } from '../shared/redis-connection.ts';
 
 /** What a reconcile asks of the queue: done, or look again later without counting it a failure. */
 export type ReconcileOutcome =
@@ -25,7 +25,7 @@ export interface ReconcileContext {
 export type ReconcileHandler = (key: string, context: ReconcileContext) => Promise<ReconcileOutcome>;
 
 export interface QueueWorkerOptions {
-  readonly redisUrl: string;
+  readonly connections: RedisConnections;
   readonly prefix: string;
   readonly concurrency: number;
   readonly backoff: BackoffSettings;
@@ -50,14 +50,14 @@ export interface QueueWorker {
  * update that arrives mid-reconcile.
  */
 export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const connection = options.connections.create({ maxRetriesPerRequest: null });
   connection.on('error', (error) =>
     options.log.warn({ err: errorMessage(error) }, 'Redis connection failed; the worker reconnects'),
   );
   const lockDuration = options.lockDurationMs ?? 30_000;
   // "Not ready yet" completes the job and queues a delayed one after it. Were the job itself delayed,
   // a change that arrived while it ran (kept by keepLastIfActive) would wait out the delay with it.
-  const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+  const producer = options.connections.create({ maxRetriesPerRequest: 3 });
   producer.on('error', () => undefined); // the worker's connection reports Redis trouble
   const requeues = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection: producer, prefix: options.prefix });
   requeues.on('error', () => undefined);

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Env } from '../shared/env.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
@@ -13,7 +12,9 @@ import { createSpecFetcher } from '../shared/openapi/fetch-spec.ts';
 import { SPEC_CHECK_DEFAULTS } from '../shared/openapi/spec-checker.ts';
 import { buildAdminApp } from './admin.ts';
 import { createApimClient } from './clients/apim.ts';
-import { createAzureCredential, createSecretReader } from './clients/azure.ts';
+import { createAzureCredential } from '../shared/azure-credential.ts';
+import { createRedisConnections } from '../shared/redis-connection.ts';
+import { createSecretReader } from './clients/azure.ts';
 import { createKubeClient } from './clients/kube.ts';
 import { describeConfig, keyVaultUrlFrom, loadReconcilerConfig } from './config.ts';
 import { callRecorder, createReconcilerMetrics } from './metrics.ts';
@@ -58,7 +59,9 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const config = await loadReconcilerConfig(env, vaultUrl ? createSecretReader(vaultUrl, credential) : undefined);
   log.info(describeConfig(config), 'Configuration loaded');
 
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // Redis with Entra ID takes tokens from the same credential as ARM and Key Vault.
+  const connections = await createRedisConnections(config.redis, { log, credential });
+  const redis = connections.create({ maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // the worker's own connection logs Redis trouble
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
   const metrics = createReconcilerMetrics(
@@ -84,7 +87,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       pollIntervalMs: config.apimPollIntervalMs,
     },
   );
-  const enqueuer = createQueueEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, delayMs: 0, log });
+  const enqueuer = createQueueEnqueuer({ connections, prefix: config.queuePrefix, delayMs: 0, log });
   const resyncMs = config.resyncIntervalSeconds * 1000;
   const marks = createRedisSyncMarks(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
   const replica = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -140,7 +143,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     },
   });
   const worker = startQueueWorker({
-    redisUrl: config.redisUrl,
+    connections,
     prefix: config.queuePrefix,
     concurrency: config.concurrency,
     backoff: config.backoff,
@@ -173,6 +176,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       await Promise.all([admin.close(), enqueuer.close(), fetcher.close()]);
       await queue.close();
       redis.disconnect();
+      connections.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   RECONCILE_JOB,
   RECONCILE_QUEUE,
@@ -9,6 +8,7 @@ import {
 } from './jobs.ts';
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
+import type { RedisConnections } from './redis-connection.ts';
 
 /** What admission needs of the queue: ask for a reconcile of a key, and report connection health. */
 export interface ReconcileEnqueuer {
@@ -23,12 +23,12 @@ export interface ReconcileEnqueuer {
  * so that a Redis outage turns into a quick error instead of a waiting request.
  */
 export function createQueueEnqueuer(options: {
-  redisUrl: string;
+  connections: RedisConnections;
   prefix: string;
   delayMs: number;
   log: Logger;
 }): ReconcileEnqueuer {
-  const connection = new Redis(options.redisUrl, {
+  const connection = options.connections.create({
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,

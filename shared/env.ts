@@ -43,3 +43,19 @@ export function url(env: Env, name: string, fallback: string, protocols: readonl
   }
   return raw;
 }
+
+export function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = optionalText(env, name);
+  if (raw === undefined) return fallback;
+  const found = values.find((v) => v === raw);
+  if (!found) throw new ConfigError(`${name}: must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+  return found;
+}
+
+export function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = optionalText(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name}: must be true or false, got ${JSON.stringify(raw)}`);
+}

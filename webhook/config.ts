@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { integer, list, text, url, type Env } from '../shared/env.ts';
+import { integer, list, text, type Env } from '../shared/env.ts';
+import { redisSettingsFrom, type RedisSettings } from '../shared/redis-settings.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
 
@@ -12,7 +13,7 @@ export interface WebhookConfig {
   readonly tlsKeyFile: string;
   readonly tlsReloadIntervalMs: number;
   readonly bodyLimitBytes: number;
-  readonly redisUrl: string;
+  readonly redis: RedisSettings;
   readonly queuePrefix: string;
   readonly enqueueTimeoutMs: number;
   readonly enqueueDelayMs: number;
@@ -42,7 +43,7 @@ export function loadWebhookConfig(env: Env): WebhookConfig {
     tlsReloadIntervalMs: integer(env, 'WEBHOOK_TLS_RELOAD_SECONDS', 10, 1, 3600) * 1000,
     // The API server sends object and oldObject; an ExposedAPI with an inline document is at most ~1.5 MiB (etcd's limit).
     bodyLimitBytes: integer(env, 'WEBHOOK_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redis: redisSettingsFrom(env),
     queuePrefix: text(env, 'QUEUE_PREFIX', DEFAULT_QUEUE_PREFIX),
     enqueueTimeoutMs: integer(env, 'ENQUEUE_TIMEOUT_MS', 250, 10, 5000),
     // The API server persists the object only after admission: a job that ran at once could miss it.

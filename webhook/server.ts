@@ -7,6 +7,8 @@ import { buildApp } from './app.ts';
 import type { WebhookConfig } from './config.ts';
 import { coalescing, createQueueEnqueuer, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import { createWebhookMetrics } from './metrics.ts';
+import { createAzureCredential } from '../shared/azure-credential.ts';
+import { createRedisConnections } from '../shared/redis-connection.ts';
 import { createSpecChecker, warmUpSpecValidation } from '../shared/openapi/spec-checker.ts';
 import { createPathIndex } from './path-index.ts';
 import { startPathWatch } from './kube-path-watch.ts';
@@ -46,6 +48,27 @@ function startPathClaims(
   };
 }
 
+/** The queue producer; with REDIS_AUTH=entra its tokens come from the pod's Azure identity, as the reconciler's do. */
+async function queueEnqueuer(config: WebhookConfig, env: Env, log: Logger): Promise<ReconcileEnqueuer> {
+  const connections = await createRedisConnections(config.redis, {
+    log,
+    credential: config.redis.auth === 'entra' ? createAzureCredential(env) : undefined,
+  });
+  const enqueuer = createQueueEnqueuer({
+    connections,
+    prefix: config.queuePrefix,
+    delayMs: config.enqueueDelayMs,
+    log,
+  });
+  return {
+    ...enqueuer,
+    async close() {
+      await enqueuer.close();
+      connections.close();
+    },
+  };
+}
+
 /**
  * Wires the admission server from its configuration and starts listening
  * over TLS. The same function serves `npm run webhook` and the tests.
@@ -71,17 +94,8 @@ export async function startWebhook(
     log,
     onFetch: (outcome) => metrics.specFetches.inc({ outcome }),
   });
+  const enqueuer = coalescing(overrides.enqueuer ?? (await queueEnqueuer(config, env, log)), config.enqueueDelayMs / 2);
   const paths = startPathClaims(env, log, config.namespaces);
-  const enqueuer = coalescing(
-    overrides.enqueuer ??
-      createQueueEnqueuer({
-        redisUrl: config.redisUrl,
-        prefix: config.queuePrefix,
-        delayMs: config.enqueueDelayMs,
-        log,
-      }),
-    config.enqueueDelayMs / 2,
-  );
   const app = buildApp({
     log,
     metrics,

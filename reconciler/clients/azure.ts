@@ -1,27 +1,7 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { isRestError } from '@azure/core-rest-pipeline';
-import type { Env } from '../../shared/env.ts';
 import type { SecretReader } from '../config.ts';
-
-/** Authorities MSAL knows; any other (a sovereign or private one, a local stand-in) must skip instance discovery. */
-const MICROSOFT_AUTHORITIES = new Set([
-  'login.microsoftonline.com',
-  'login.microsoftonline.us',
-  'login.chinacloudapi.cn',
-  'login.partner.microsoftonline.cn',
-]);
-
-/**
- * The standard @azure/identity chain (workload identity, managed identity,
- * client secret from the environment, ...). MSAL asks a fixed Microsoft
- * address to vouch for any authority it does not know, so for an
- * AZURE_AUTHORITY_HOST outside the known ones that discovery is switched off.
- */
-export function createAzureCredential(env: Env): TokenCredential {
-  const host = env.AZURE_AUTHORITY_HOST ? new URL(env.AZURE_AUTHORITY_HOST).hostname : 'login.microsoftonline.com';
-  return new DefaultAzureCredential({ disableInstanceDiscovery: !MICROSOFT_AUTHORITIES.has(host) });
-}
 
 /** Reads Key Vault secrets by name; a missing secret is undefined, any other failure throws. */
 export function createSecretReader(

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { silentLogger } from '../../shared/log.ts';
+import { createRedisConnections, type RedisConnections } from '../../shared/redis-connection.ts';
+import { redisSettingsFrom } from '../../shared/redis-settings.ts';
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -60,4 +63,9 @@ export async function ownRedis(extraArgs: string[] = []): Promise<OwnRedis> {
   };
   await handle.start();
   return handle;
+}
+
+/** Connections as the product makes them, to a Redis without credentials. */
+export function plainConnections(url: string): Promise<RedisConnections> {
+  return createRedisConnections(redisSettingsFrom({ REDIS_URL: url }), { log: silentLogger() });
 }

@@ -1,10 +1,11 @@
 // A reconciler worker in a process of its own whose reconcile never ends: the test kills it mid-job.
 import { startQueueWorker } from '../../reconciler/queue-worker.ts';
 import { silentLogger } from '../../shared/log.ts';
+import { plainConnections } from './redis-server.ts';
 
 const [redisUrl = '', prefix = ''] = process.argv.slice(2);
 startQueueWorker({
-  redisUrl,
+  connections: await plainConnections(redisUrl),
   prefix,
   concurrency: 1,
   lockDurationMs: 1000,

@@ -32,7 +32,13 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
   t.same(namespaces.patterns, [], 'every namespace');
   t.ok(namespaces.matches('anything'));
   t.same(plain, {
-    redisUrl: 'redis://127.0.0.1:6379',
+    redis: {
+      url: 'redis://127.0.0.1:6379',
+      auth: 'password',
+      username: undefined,
+      passwordFile: undefined,
+      tlsCaFile: undefined,
+    },
     queuePrefix: DEFAULT_QUEUE_PREFIX,
     adminPort: 9090,
     concurrency: 4,
@@ -56,7 +62,10 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     requireReadyEndpoints: true,
   });
   t.ok(
-    Object.isFrozen(config) && Object.isFrozen(config.apim) && Object.isFrozen(config.backoff),
+    Object.isFrozen(config) &&
+      Object.isFrozen(config.apim) &&
+      Object.isFrozen(config.backoff) &&
+      Object.isFrozen(config.redis),
     'frozen, nested too',
   );
 });
@@ -68,7 +77,13 @@ t.test('environment overrides, one by one', async (t) => {
     (c: Awaited<ReturnType<typeof loadReconcilerConfig>>) => unknown,
     unknown,
   ][] = [
-    ['REDIS_URL', { REDIS_URL: 'redis://redis:6380' }, (c) => c.redisUrl, 'redis://redis:6380'],
+    ['REDIS_URL', { REDIS_URL: 'redis://redis:6380' }, (c) => c.redis.url, 'redis://redis:6380'],
+    [
+      'REDIS_AUTH',
+      { REDIS_AUTH: 'entra', REDIS_USERNAME: 'oid' },
+      (c) => [c.redis.auth, c.redis.username],
+      ['entra', 'oid'],
+    ],
     ['QUEUE_PREFIX', { QUEUE_PREFIX: 'oda' }, (c) => c.queuePrefix, 'oda'],
     ['ADMIN_PORT', { ADMIN_PORT: '8081' }, (c) => c.adminPort, 8081],
     ['RECONCILE_CONCURRENCY', { RECONCILE_CONCURRENCY: '16' }, (c) => c.concurrency, 16],
@@ -187,6 +202,7 @@ t.test('bad values are refused with the variable named', async (t) => {
     ['port out of range', { ADMIN_PORT: '70000' }, {}, /ADMIN_PORT: must be an integer from 0 to 65535/],
     ['zero concurrency', { RECONCILE_CONCURRENCY: '0' }, {}, /RECONCILE_CONCURRENCY/],
     ['redis URL scheme', { REDIS_URL: 'http://redis' }, {}, /REDIS_URL: must be a redis: or rediss: URL/],
+    ['redis entra without a username', { REDIS_AUTH: 'entra' }, {}, /^REDIS_USERNAME: REDIS_AUTH=entra needs it/],
     [
       'unknown scrape way',
       { OPENMETRICS_IMPLEMENTATION: 'Scrape' },

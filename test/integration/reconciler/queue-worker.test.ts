@@ -6,6 +6,9 @@ import { PermanentError, RetryableError } from '../../../shared/errors.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { startQueueWorker, type QueueWorker, type ReconcileHandler } from '../../../reconciler/queue-worker.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
+import { plainConnections } from '../../helpers/redis-server.ts';
+
+const connections = await plainConnections(REDIS_URL);
 
 interface Harness {
   queue: Queue;
@@ -32,7 +35,7 @@ function harness(t: { teardown(fn: () => unknown): void }): Harness {
     },
     worker(handler, concurrency = 4, backoff = { baseMs: 20, maxMs: 200 }) {
       const w = startQueueWorker({
-        redisUrl: REDIS_URL,
+        connections,
         prefix,
         concurrency,
         handler,
@@ -178,7 +181,7 @@ t.test('a worker killed mid-job: another worker takes the key over', async (t) =
   child.kill('SIGKILL');
   const taken: string[] = [];
   const survivor = startQueueWorker({
-    redisUrl: REDIS_URL,
+    connections,
     prefix: h.prefix,
     concurrency: 1,
     lockDurationMs: 1000,
