@@ -188,43 +188,36 @@ export function productCatalogComponent(options: ProductCatalogOptions): Obj {
   const release = options.release ?? 'r1';
   const name = `${release}-productcatalogmanagement`;
   const gatewayConfiguration = structuredClone(CTK_GATEWAY_CONFIGURATION);
+  /** One OpenAPI entry as the chart renders them: served under the component's path, with a developer UI. */
+  const openApi = (api: string, implementation: string, tmfPath: string, specification: Obj): Obj => ({
+    name: api,
+    specification: [specification],
+    implementation: `${release}-${implementation}`,
+    apiType: 'openapi',
+    path: `/${name}/tmf-api/${tmfPath}/v4`,
+    developerUI: `/${name}/tmf-api/${tmfPath}/v4/docs`,
+    port: 8080,
+    gatewayConfiguration,
+  });
   const core: Obj[] = [
-    {
-      name: 'productcatalogmanagement',
-      specification: [{ url: `${options.specs}/fixtures/TMF620-ProductCatalog-v4.0.0.swagger.json` }],
-      implementation: `${release}-prodcatapi`,
-      apiType: 'openapi',
-      path: `/${name}/tmf-api/productCatalogManagement/v4`,
-      developerUI: `/${name}/tmf-api/productCatalogManagement/v4/docs`,
-      port: 8080,
-      gatewayConfiguration,
-    },
+    openApi('productcatalogmanagement', 'prodcatapi', 'productCatalogManagement', {
+      url: `${options.specs}/fixtures/TMF620-ProductCatalog-v4.0.0.swagger.json`,
+    }),
   ];
   if (options.promotion) {
-    core.push({
-      name: 'promotionmanagement',
-      specification: [{ url: `${options.specs}/fixtures/${STAND_IN_DOCUMENT}`, version: 'v4' }],
-      implementation: `${release}-promotionmanagement`,
-      apiType: 'openapi',
-      path: `/${name}/tmf-api/promotionManagement/v4`,
-      developerUI: `/${name}/tmf-api/promotionManagement/v4/docs`,
-      port: 8080,
-      gatewayConfiguration,
-    });
+    core.push(
+      openApi('promotionmanagement', 'promotionmanagement', 'promotionManagement', {
+        url: `${options.specs}/fixtures/${STAND_IN_DOCUMENT}`,
+        version: 'v4',
+      }),
+    );
   }
   const security: Obj[] = options.withoutSecurity
     ? []
     : [
-        {
-          name: 'partyrole',
-          specification: [{ url: `${options.specs}/fixtures/${STAND_IN_DOCUMENT}` }],
-          implementation: `${release}-partyroleapi`,
-          apiType: 'openapi',
-          path: `/${name}/tmf-api/partyRoleManagement/v4`,
-          developerUI: `/${name}/tmf-api/partyRoleManagement/v4/docs`,
-          port: 8080,
-          gatewayConfiguration,
-        },
+        openApi('partyrole', 'partyroleapi', 'partyRoleManagement', {
+          url: `${options.specs}/fixtures/${STAND_IN_DOCUMENT}`,
+        }),
       ];
   return {
     apiVersion: 'oda.tmforum.org/v1',
