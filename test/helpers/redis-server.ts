@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { TestCerts } from './certs.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { createRedisConnections, type RedisConnections } from '../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../shared/redis-settings.ts';
@@ -21,14 +23,29 @@ export interface OwnRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server of the test's own, which it can stop and start again (the shared one must stay up). */
-export async function ownRedis(extraArgs: string[] = []): Promise<OwnRedis> {
+/**
+ * A redis-server of the test's own, which it can stop and start again (the
+ * shared one must stay up). With `tls`, it serves TLS only (`rediss://`), with
+ * that certificate, as Azure Cache for Redis does on 6380.
+ */
+export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {}): Promise<OwnRedis> {
   const port = await freePort();
+  const { tls } = options;
   let child: ChildProcess | undefined;
+  const listen = tls
+    ? Object.entries({
+        port: '0',
+        'tls-port': String(port),
+        'tls-cert-file': tls.certFile,
+        'tls-key-file': tls.keyFile,
+        'tls-auth-clients': 'no',
+      }).flatMap(([name, value]) => [`--${name}`, value])
+    : ['--port', String(port)];
   const ping = async (): Promise<boolean> => {
     const client = new Redis({
       port,
       host: '127.0.0.1',
+      ...(tls ? { tls: { ca: readFileSync(tls.caFile) } } : {}),
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -45,11 +62,11 @@ export async function ownRedis(extraArgs: string[] = []): Promise<OwnRedis> {
   };
   const handle: OwnRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+        [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])],
         { stdio: 'ignore' },
       );
       for (let i = 0; i < 200 && !(await ping()); i++) await new Promise((r) => setTimeout(r, 25));

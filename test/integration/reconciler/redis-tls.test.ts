@@ -1,0 +1,109 @@
+// An external Redis as Azure Cache for Redis serves it: TLS only, a private CA
+// from a file (the chart's tlsCaSecret), an ACL user with a password from a
+// file (passwordSecret). Jobs flow from the webhook's enqueuer to the worker
+// over those connections; a missing CA or a wrong password fails with the
+// server's or the TLS stack's own reason.
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createQueueEnqueuer } from '../../../shared/enqueue.ts';
+import { silentLogger } from '../../../shared/log.ts';
+import { createRedisConnections } from '../../../shared/redis-connection.ts';
+import { redisSettingsFrom } from '../../../shared/redis-settings.ts';
+import { startQueueWorker } from '../../../reconciler/queue-worker.ts';
+import { makeCerts } from '../../helpers/certs.ts';
+import { ownRedis } from '../../helpers/redis-server.ts';
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const certs = makeCerts('redis');
+const redis = await ownRedis({ tls: certs });
+const admin = new Redis(redis.url, { tls: { ca: certs.ca } });
+await admin.call('ACL', 'SETUSER', 'app', 'on', '>s3cret-pw', '~*', '&*', '+@all');
+await admin.call('ACL', 'SETUSER', 'default', 'off');
+t.teardown(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+const dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
+const passwordFile = join(dir, 'password');
+writeFileSync(passwordFile, 's3cret-pw\n');
+const env = {
+  REDIS_URL: redis.url,
+  REDIS_USERNAME: 'app',
+  REDIS_PASSWORD_FILE: passwordFile,
+  REDIS_TLS_CA_FILE: certs.caFile,
+};
+
+t.test('rediss:// with the CA and password files: jobs go from enqueuer to worker', async (t) => {
+  t.match(redis.url, /^rediss:\/\//);
+  const connections = await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() });
+  const prefix = 'tls';
+  const processed: string[] = [];
+  const worker = startQueueWorker({
+    connections,
+    prefix,
+    concurrency: 2,
+    backoff: { baseMs: 20, maxMs: 200 },
+    log: silentLogger(),
+    handler: async (key) => {
+      processed.push(key);
+      return { kind: 'done' };
+    },
+  });
+  const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: silentLogger() });
+  t.teardown(async () => {
+    await worker.close(1000);
+    await enqueuer.close();
+    connections.close();
+  });
+  await until(() => enqueuer.state() === 'ready', 'the producer to connect');
+  for (const key of ['components/a', 'components/b']) await enqueuer.enqueue(key);
+  await until(() => processed.length === 2, 'both jobs to be processed');
+  t.same(processed.sort(), ['components/a', 'components/b']);
+  const clients = String(await admin.call('CLIENT', 'LIST'))
+    .split('\n')
+    .filter((line) => line.includes(' user=app '));
+  t.ok(clients.length >= 2, `${clients.length} connections of user app, all over TLS (the server has no plain port)`);
+});
+
+t.test('without the private CA the connection is refused by TLS verification', async (t) => {
+  const { REDIS_TLS_CA_FILE: _ca, ...withoutCa } = env;
+  const connections = await createRedisConnections(redisSettingsFrom(withoutCa), { log: silentLogger() });
+  const client = connections.create({ maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const errors: string[] = [];
+  client.on('error', (error: Error) => errors.push(error.message));
+  t.teardown(() => {
+    client.disconnect();
+    connections.close();
+  });
+  await t.rejects(client.ping());
+  await until(() => errors.length > 0, 'the connection error');
+  t.match(errors.join('\n'), /unable to verify the first certificate/);
+});
+
+t.test('a wrong password is refused by the server, naming it', async (t) => {
+  writeFileSync(join(dir, 'wrong'), 'not-it');
+  const connections = await createRedisConnections(
+    redisSettingsFrom({ ...env, REDIS_PASSWORD_FILE: join(dir, 'wrong') }),
+    { log: silentLogger() },
+  );
+  const client = connections.create({ maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const errors: string[] = [];
+  client.on('error', (error: Error) => errors.push(error.message));
+  t.teardown(() => {
+    client.disconnect();
+    connections.close();
+  });
+  await t.rejects(client.ping());
+  await until(() => errors.length > 0, 'the connection error');
+  t.match(errors.join('\n'), /WRONGPASS/);
+});
