@@ -27,7 +27,7 @@ export type ConnectionOptions = Omit<RedisOptions, 'replyMapping'>;
 export interface RedisConnections {
   /** A new connection; `behaviour` holds what differs per use (retries, offline queue, timeouts). */
   create(behaviour?: ConnectionOptions): Redis;
-  /** Stops refreshing the access token; each connection is closed by its owner. */
+  /** Stops refreshing the access token and re-reading the password file; each connection is closed by its owner. */
   close(): void;
 }
 
@@ -75,7 +75,7 @@ async function fetchToken(credential: TokenSource) {
  */
 export async function createRedisConnections(
   settings: RedisSettings,
-  deps: { log: Logger; credential?: TokenSource | undefined; retryMs?: number },
+  deps: { log: Logger; credential?: TokenSource | undefined; retryMs?: number; passwordRecheckMs?: number },
 ): Promise<RedisConnections> {
   const ca = settings.tlsCaFile ? await readSetting(settings.tlsCaFile, 'REDIS_TLS_CA_FILE') : undefined;
   const credential = settings.auth === 'entra' ? deps.credential : undefined;
@@ -101,6 +101,14 @@ export async function createRedisConnections(
     }
   }
 
+  /** Makes `next` the password every later (re)connect sends; returns the live connections. */
+  const usePassword = (next: string): Redis[] => {
+    shared.password = next;
+    const connections = [...live];
+    for (const c of connections) c.options.password = next;
+    return connections;
+  };
+
   let timer: NodeJS.Timeout | undefined;
   const schedule = (delayMs: number): void => {
     timer = setTimeout(() => void refresh(), delayMs);
@@ -116,11 +124,9 @@ export async function createRedisConnections(
       return;
     }
     const next = token.token;
-    shared.password = next;
-    const connections = [...live];
     // Reconnects read options.password; a connection that is up must AUTH again before its old token expires.
     // One that is connecting meanwhile may finish with the old token: Redis closes it at expiry, and it reconnects with this one.
-    for (const c of connections) c.options.password = next;
+    const connections = usePassword(next);
     const ready = connections.filter((c) => c.status === 'ready');
     const results = await Promise.allSettled(ready.map((c) => c.auth(settings.username ?? '', next)));
     const failed = results.filter((r) => r.status === 'rejected').length;
@@ -132,8 +138,32 @@ export async function createRedisConnections(
   };
   if (token) schedule(refreshDelayMs(token, Date.now()));
 
+  // A rotated Secret (a regenerated access key) reaches the mounted file within the kubelet's sync period.
+  // Connections that are up stay authenticated; the next reconnect, which Redis forces once the old
+  // password is revoked, sends the new one. A file that cannot be read now keeps the last password.
+  const passwordFile = settings.passwordFile;
+  const reread = async (file: string): Promise<void> => {
+    let next: string;
+    try {
+      next = (await readFile(file, 'utf8')).trim();
+    } catch (error) {
+      deps.log.warn({ err: errorMessage(error) }, 'Could not re-read REDIS_PASSWORD_FILE; keeping the last password');
+      return;
+    }
+    if (next === shared.password || next === '') return;
+    const connections = usePassword(next);
+    deps.log.info({ connections: connections.length }, 'Read a new Redis password from REDIS_PASSWORD_FILE');
+  };
+  const recheck = passwordFile
+    ? setInterval(() => void reread(passwordFile), deps.passwordRecheckMs ?? 30_000)
+    : undefined;
+  recheck?.unref();
+
   return {
     create: (behaviour = {}) => track(new TrackedRedis(settings.url, { ...behaviour, ...shared })),
-    close: () => clearTimeout(timer),
+    close: () => {
+      clearTimeout(timer);
+      clearInterval(recheck);
+    },
   };
 }

@@ -9,16 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createQueueEnqueuer } from '../../../shared/enqueue.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { createLogger, silentLogger } from '../../../shared/log.ts';
 import { createRedisConnections } from '../../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../../shared/redis-settings.ts';
 import { startQueueWorker } from '../../../reconciler/queue-worker.ts';
 import { makeCerts } from '../../helpers/certs.ts';
 import { ownRedis } from '../../helpers/redis-server.ts';
 
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -106,4 +106,54 @@ t.test('a wrong password is refused by the server, naming it', async (t) => {
   await t.rejects(client.ping());
   await until(() => errors.length > 0, 'the connection error');
   t.match(errors.join('\n'), /WRONGPASS/);
+});
+
+t.test('a rotated password file: connections come back with the new password and jobs keep flowing', async (t) => {
+  const rotating = join(dir, 'rotating');
+  writeFileSync(rotating, 's3cret-pw');
+  await admin.call('ACL', 'SETUSER', 'rotating', 'on', '>s3cret-pw', '~*', '&*', '+@all');
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger('test', 'info', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const connections = await createRedisConnections(
+    redisSettingsFrom({ ...env, REDIS_USERNAME: 'rotating', REDIS_PASSWORD_FILE: rotating }),
+    { log, passwordRecheckMs: 20 },
+  );
+  const prefix = 'tls-rotation';
+  const processed: string[] = [];
+  const worker = startQueueWorker({
+    connections,
+    prefix,
+    concurrency: 2,
+    backoff: { baseMs: 20, maxMs: 200 },
+    log: silentLogger(),
+    handler: async (key) => {
+      processed.push(key);
+      return { kind: 'done' };
+    },
+  });
+  const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: silentLogger() });
+  t.teardown(async () => {
+    await worker.close(1000);
+    await enqueuer.close();
+    connections.close();
+  });
+  await until(() => enqueuer.state() === 'ready', 'the producer to connect');
+  await enqueuer.enqueue('components/before');
+  await until(() => processed.includes('components/before'), 'the job before the rotation');
+
+  // The access key is regenerated: the old one stops working and Redis drops its connections.
+  await admin.call('ACL', 'SETUSER', 'rotating', 'resetpass', '>rotated-pw');
+  writeFileSync(rotating, 'rotated-pw\n');
+  await until(() => lines.some((l) => l.msg === 'Read a new Redis password from REDIS_PASSWORD_FILE'), 'the re-read');
+  const clients = async () =>
+    String(await admin.call('CLIENT', 'LIST'))
+      .split('\n')
+      .filter((line) => line.includes(' user=rotating ')).length;
+  const before = await clients();
+  await admin.call('CLIENT', 'KILL', 'USER', 'rotating');
+  await until(async () => (await clients()) >= before && enqueuer.state() === 'ready', 'every connection back');
+  await enqueuer.enqueue('components/after');
+  await until(() => processed.includes('components/after'), 'the job after the rotation');
+  t.same(processed, ['components/before', 'components/after'], 'each job once, across the rotation');
+  t.notMatch(JSON.stringify(lines), /rotated-pw|s3cret-pw/, 'no password in the log');
 });
