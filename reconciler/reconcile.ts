@@ -31,12 +31,24 @@ export interface ReconcilerDeps {
   readonly settings: ConvergeSettings & { readonly backoff: BackoffSettings };
 }
 
-/** The spec as reconciled, kept in status: without a status subresource `generation` also moves on status writes, so it cannot tell a spec change from our own write. */
-const specHash = (object: KubeObject): string =>
-  createHash('sha256')
-    .update(canonicalJson(object.spec ?? {}))
-    .digest('hex')
-    .slice(0, 32);
+/**
+ * Setting or changing this annotation asks for a reconcile of an unchanged
+ * spec, after a permanent failure whose cause lay outside the resource (an
+ * API removed from APIM by hand, a role assignment made): as Flux's
+ * `reconcile.fluxcd.io/requestedAt`.
+ */
+export const RECONCILE_REQUEST_ANNOTATION = 'oda.tmforum.org/reconcile-requested-at';
+
+/**
+ * The spec as reconciled (and the last reconcile request), kept in status:
+ * without a status subresource `generation` also moves on status writes, so it
+ * cannot tell a spec change from our own write.
+ */
+const specHash = (object: KubeObject): string => {
+  const requested = object.metadata.annotations?.[RECONCILE_REQUEST_ANNOTATION];
+  const reconciled = requested === undefined ? (object.spec ?? {}) : { spec: object.spec ?? {}, requested };
+  return createHash('sha256').update(canonicalJson(reconciled)).digest('hex').slice(0, 32);
+};
 
 type Status = ExposedApiStatus & { observedSpecHash: string };
 

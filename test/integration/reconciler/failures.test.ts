@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
+import { RECONCILE_REQUEST_ANNOTATION } from '../../../reconciler/reconcile.ts';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
@@ -190,6 +191,45 @@ t.test('every failure class, through the real SDKs', async (t) => {
       await custom.patchNamespacedCustomObject({ ...ref(name), body: { spec: { path: '/free-path/v1' } } }, merge);
       await kube.waitFor(() => isReady(name), 60_000);
       t.equal((azure.arm.state().apis[apiId]?.properties as { path?: string } | undefined)?.path, 'free-path/v1');
+    },
+  );
+
+  await t.test(
+    'after a permanent failure whose cause was outside the resource, the reconcile-requested-at annotation runs it again',
+    async (t) => {
+      const client = await sdk();
+      await client.api.beginCreateOrUpdateAndWait(
+        TEST_SERVICE.resourceGroup,
+        TEST_SERVICE.name,
+        'earlier-operators-api',
+        { displayName: 'Made by the earlier operator', path: 'migrated/v1', protocols: ['https'] },
+        { updateIntervalInMs: 10 },
+      );
+      const name = 'migrated';
+      const apiId = apiIdFor(NS, name);
+      await create(name, { path: '/migrated/v1' });
+      await world.giveAddress(NS, name);
+      await waitForFailedJob(`${NS}/${name}`);
+      await kube.waitFor(() => ready(name)?.status === 'False' && ready(name)?.reason !== 'WaitingForIngressAddress');
+      const puts = putsOf(apiId).length;
+
+      // Asking without removing the cause: it runs once more and fails the same way.
+      const request = (at: string) =>
+        custom.patchNamespacedCustomObject(
+          { ...ref(name), body: { metadata: { annotations: { [RECONCILE_REQUEST_ANNOTATION]: at } } } },
+          merge,
+        );
+      await request('1');
+      await kube.waitFor(() => putsOf(apiId).length > puts, 30_000);
+      await kube.waitFor(() => ready(name)?.status === 'False' && !status(name)?.retry);
+      t.not(ready(name).reason, 'RetryingAfterError', 'still permanent');
+
+      await client.api.beginDeleteAndWait(TEST_SERVICE.resourceGroup, TEST_SERVICE.name, 'earlier-operators-api', '*', {
+        updateIntervalInMs: 10,
+      });
+      await request('2');
+      await kube.waitFor(() => isReady(name), 60_000);
+      t.equal((azure.arm.state().apis[apiId]?.properties as { path?: string } | undefined)?.path, 'migrated/v1');
     },
   );
 
