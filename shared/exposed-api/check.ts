@@ -2,6 +2,7 @@ import { checkSchema } from './check-schema.ts';
 import { checkRules, type CheckOptions } from './rules.ts';
 import { normalise } from './normalise.ts';
 import { withoutBlanks } from './blanks.ts';
+import { tooDeeplyNested } from './nesting.ts';
 import type { ExposedApiObjectT } from './schema.ts';
 import type { ExposedApi } from './model.ts';
 import type { Findings, Problem } from './problems.ts';
@@ -23,6 +24,8 @@ function oncePerField(problems: readonly Problem[]): Problem[] {
  * checked by the callers that have the means to, on `checked`.
  */
 export function checkExposedApi(object: unknown, options: CheckOptions = {}): CheckResult {
+  const deep = tooDeeplyNested(object);
+  if (deep) return { problems: [deep], warnings: [], checked: object };
   const read = withoutBlanks(object);
   const schemaProblems = checkSchema(read.object);
   const broken = (field: string): boolean =>

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { shapeOf } from '../nesting.ts';
 
 export type OpenApiKind = 'swagger2' | 'openapi3.0' | 'openapi3.1';
 /** The APIM import formats for inline content (the reconciler derives the `-link` forms). */
@@ -125,32 +126,14 @@ export const MAX_NESTING_DEPTH = 500;
 /**
  * Recursive YAML aliases make a cyclic graph that neither JSON nor APIM can
  * represent, and absurd nesting would overflow recursive walkers later on.
- * Iterative, so that the check itself cannot overflow.
  */
 function checkShape(root: object): string | undefined {
-  const done = new Set<object>();
-  const onPath = new Set<object>([root]);
-  const stack: Array<{ node: object; children: Iterator<unknown> }> = [
-    { node: root, children: Object.values(root)[Symbol.iterator]() },
-  ];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const next = top.children.next();
-    if (next.done) {
-      stack.pop();
-      onPath.delete(top.node);
-      done.add(top.node);
-      continue;
-    }
-    const child = next.value;
-    if (typeof child !== 'object' || child === null || done.has(child)) continue;
-    if (onPath.has(child)) return 'the specification contains a recursive YAML alias';
-    if (stack.length >= MAX_NESTING_DEPTH)
-      return `the specification is nested more than ${MAX_NESTING_DEPTH} levels deep`;
-    onPath.add(child);
-    stack.push({ node: child, children: Object.values(child)[Symbol.iterator]() });
-  }
-  return undefined;
+  const shape = shapeOf(root, MAX_NESTING_DEPTH);
+  if (!shape) return undefined;
+  const at = shape.field ? ` at ${shape.field}` : '';
+  return shape.problem === 'cycle'
+    ? `the specification contains a recursive YAML alias${at}`
+    : `the specification is nested more than ${MAX_NESTING_DEPTH} levels deep${at}`;
 }
 
 function failed(message: string): ParseFailed {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import jsonpatch from 'fast-json-patch';
 import { checkExposedApi } from '../../shared/exposed-api/check.ts';
 import { withDefaults } from '../../shared/exposed-api/defaults.ts';
+import { tooDeeplyNested } from '../../shared/exposed-api/nesting.ts';
 import { allow, deny, type AdmissionRequest, type AdmissionResponse } from './review.ts';
 import { runValidators, type Validator } from './validators.ts';
 
@@ -45,10 +46,24 @@ export interface ValidationDecision {
  * The validating webhook's answer. DELETE and status-only updates pass
  * without spec checks (the object was checked when its spec was written).
  */
+/**
+ * The request as the comparisons below may read it. Everything else is
+ * recursive (deep compares, cloning, the schema, the patch), so an object
+ * nested without bound is refused first (see nesting.ts); a stored old object
+ * that deep is not compared with, and the update counts as a change.
+ */
+function bounded(request: AdmissionRequest): { request: AdmissionRequest; deny?: AdmissionResponse } {
+  const deep = request.operation === 'DELETE' ? undefined : tooDeeplyNested(request.object);
+  if (deep) return { request, deny: deny(request.uid, `ExposedAPI ${admissionKey(request)}`, [deep], []) };
+  return { request: tooDeeplyNested(request.oldObject) ? { ...request, oldObject: undefined } : request };
+}
+
 export async function decideValidation(
-  request: AdmissionRequest,
+  incoming: AdmissionRequest,
   validators: readonly Validator[],
 ): Promise<ValidationDecision> {
+  const { request, deny: refused } = bounded(incoming);
+  if (refused) return { response: refused };
   const key = admissionKey(request);
   const enqueue = needsReconcile(request) && !key.endsWith('*') ? key : undefined;
   if (
@@ -68,9 +83,11 @@ export async function decideValidation(
 }
 
 /** The mutating webhook's answer: the JSONPatch from the object to its defaulted self (empty when nothing is missing). */
-export function decideMutation(request: AdmissionRequest): AdmissionResponse {
-  if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || request.subResource === 'status')
-    return allow(request.uid);
+export function decideMutation(incoming: AdmissionRequest): AdmissionResponse {
+  if ((incoming.operation !== 'CREATE' && incoming.operation !== 'UPDATE') || incoming.subResource === 'status')
+    return allow(incoming.uid);
+  const { request, deny: refused } = bounded(incoming);
+  if (refused) return refused;
   const object = asObj(request.object);
   return allow(request.uid, [], jsonpatch.compare(object, withDefaults(object)));
 }
