@@ -13,6 +13,7 @@ import {
 import { enqueueWithin, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 import type { WebhookMetrics } from './metrics.ts';
+import { TLS_PROTOCOLS } from './tls.ts';
 
 export interface WebhookDeps {
   readonly log: Logger;
@@ -35,7 +36,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     bodyLimit: deps.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    ...(deps.tls ? { https: deps.tls } : {}),
+    ...(deps.tls ? { https: { ...deps.tls, ...TLS_PROTOCOLS } } : {}),
   };
   const app = fastify(options) as unknown as FastifyInstance;
   let closing = false;

@@ -14,7 +14,7 @@ import { createPathIndex } from './path-index.ts';
 import { startPathWatch } from './kube-path-watch.ts';
 import { loadKubeConfig } from '../shared/kube/config.ts';
 import type { PathClaims } from './admission/validators.ts';
-import { readTls, watchTls } from './tls.ts';
+import { readTls, TLS_PROTOCOLS, watchTls } from './tls.ts';
 import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 
 export interface RunningWebhook {
@@ -112,7 +112,7 @@ export async function startWebhook(
     intervalMs: config.tlsReloadIntervalMs,
     current: tls,
     log,
-    onChange: (material) => (app.server as Server).setSecureContext(material),
+    onChange: (material) => (app.server as Server).setSecureContext({ ...material, ...TLS_PROTOCOLS }),
   });
   app.addHook('onClose', async () => {
     reload.stop();

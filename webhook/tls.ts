@@ -4,6 +4,27 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from '../shared/log.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 
+/**
+ * TLS 1.2 and 1.3 only, with forward-secret AEAD suites (Mozilla's
+ * "intermediate" list, which every Kubernetes API server speaks): Node's
+ * defaults also accept CBC suites on TLS 1.2. Set on the first context and on
+ * every reloaded one.
+ */
+export const TLS_PROTOCOLS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+} as const;
+
 export interface TlsFiles {
   readonly certFile: string;
   readonly keyFile: string;

@@ -51,11 +51,40 @@ export function checkRules(
     };
   }
   const spec = isObj(object.spec) ? object.spec : {};
-  const problems: Problem[] = [];
+  const problems: Problem[] = metadataProblems(object.metadata);
   const warnings: string[] = [];
   for (const rule of RULES)
     rule({ spec, version, required: options.requiredAs ?? version, broken }, problems, warnings);
   return { problems, warnings };
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The names the API server itself requires (it checks them only after the
+ * mutating webhook ran): every id this operator derives from them, in APIM and
+ * in Kubernetes, relies on them.
+ */
+function metadataProblems(metadata: unknown): Problem[] {
+  if (!isObj(metadata)) return [];
+  const problems: Problem[] = [];
+  const { name, namespace } = metadata;
+  if (typeof name === 'string' && (name.length > 253 || !DNS_SUBDOMAIN.test(name)))
+    problems.push(
+      problem(
+        'metadata.name',
+        `must be a DNS subdomain name (at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit), got ${JSON.stringify(name.slice(0, 80))}`,
+      ),
+    );
+  if (typeof namespace === 'string' && (namespace.length > 63 || !DNS_LABEL.test(namespace)))
+    problems.push(
+      problem(
+        'metadata.namespace',
+        `must be a DNS label (at most 63 lowercase letters, digits and "-"), got ${JSON.stringify(namespace.slice(0, 80))}`,
+      ),
+    );
+  return problems;
 }
 
 /** `broken(field)` is true when the schema check already found that field malformed. */

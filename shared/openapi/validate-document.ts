@@ -32,6 +32,13 @@ export type ValidationResult = ValidationOk | ValidationFailed;
 export const MAX_EXPANDED_NODES = 1_000_000;
 
 /**
+ * Hundreds of times a real API's path templates (TMF620 has 20). Each is an
+ * APIM operation set to route; validating 100,000 would hold the webhook for
+ * seconds, so the count is checked before any validator runs.
+ */
+export const MAX_PATHS = 10_000;
+
+/**
  * No resolver may run: external `$ref`s are refused before the library sees
  * the document, and these options make sure nothing could read a file or URL
  * even if one slipped through.
@@ -73,6 +80,11 @@ export async function validateDocument(parsed: ParsedDocument): Promise<Validati
 /** What swagger-parser's own parse step would reject with a less helpful message. */
 function structureProblems({ document, kind }: ParsedDocument): string[] {
   const problems: string[] = [];
+  const paths = isPlainObject(document.paths) ? Object.keys(document.paths).length : 0;
+  if (paths > MAX_PATHS)
+    return [
+      `paths: has ${paths} path templates, more than the ${MAX_PATHS} one API may have: split it into several APIs`,
+    ];
   const info = document.info;
   if (isPlainObject(info) && typeof info.version === 'number') {
     problems.push(`info.version: must be a string such as "${info.version}.0", not a number (quote it)`);
