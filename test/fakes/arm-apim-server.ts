@@ -63,6 +63,8 @@ export interface ArmRequestRecord {
   readonly apiVersion: string | null;
   readonly ifMatch: string | undefined;
   readonly status: number;
+  /** When the request arrived (Date.now()): a write is in flight from then until `at`. */
+  readonly receivedAt: number;
   /** When the answer was sent (Date.now()). */
   readonly at: number;
 }
@@ -177,6 +179,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
     const parsed = new URL(req.url ?? '/', url);
     const path = decodeURIComponent(parsed.pathname);
     const match = SERVICE_PATH.exec(path);
@@ -210,6 +213,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       apiVersion: request.query.get('api-version'),
       ifMatch: headerValue(req.headers, 'if-match'),
       status: result.status,
+      receivedAt,
       at: Date.now(),
     });
     writeAnswer(res, request.method, result);
