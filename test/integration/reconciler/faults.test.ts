@@ -117,3 +117,73 @@ for (const persistence of ['aof', 'none'] as const) {
     },
   );
 }
+
+/** A process serving every key of `count` new APIs whose PUTs take `putMs`, once all of them are in flight in it. */
+async function inFlightInOneProcess(
+  t: { teardown(fn: () => unknown): void },
+  count: number,
+  putMs: number,
+  extra: Record<string, string>,
+) {
+  const world = await startReconcilerEnvironment();
+  const env = childEnv(world, { RECONCILE_CONCURRENCY: String(count), LOG_LEVEL: 'warn', ...extra });
+  const processes: Spawned[] = [];
+  t.teardown(async () => {
+    for (const p of processes) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await p.exited;
+    }
+    await world.close();
+  });
+  const h = helpers(world);
+  const first = spawnReconciler(env);
+  processes.push(first);
+  const names = Array.from({ length: count }, (_, i) => `in-flight-${i}`);
+  for (const name of names) await h.create(name);
+  await world.kube.waitFor(() => names.every((n) => world.kube.get('ingresses', NS, n) !== undefined), 120_000);
+  const started = h.slowPuts(
+    putMs,
+    names.map((n) => apiIdFor(NS, n)),
+    true,
+  );
+  await Promise.all(names.map((name) => world.giveAddress(NS, name)));
+  await world.kube.waitFor(() => started.size === count, 120_000);
+  const second = () => {
+    const p = spawnReconciler(env);
+    processes.push(p);
+    return p;
+  };
+  return { world, h, names, first, second };
+}
+
+t.test('a worker SIGKILLed with 32 reconciles in flight: the other takes every job over', async (t) => {
+  const { world, h, names, first, second } = await inFlightInOneProcess(t, 32, 2000, {});
+  const other = second();
+  const killedAt = Date.now();
+  first.child.kill('SIGKILL');
+  await first.exited;
+  // Its jobs stay locked until the lock lapses (30 s), then the other process's stalled check takes them.
+  await world.kube.waitFor(() => names.every((n) => h.isReady(n)), 180_000);
+  t.comment(`32 in-flight reconciles finished by the other process ${Date.now() - killedAt} ms after the SIGKILL`);
+  t.same(overlappingWrites(world.azure.arm.requests), [], 'no API written by both processes at once');
+  t.equal(other.child.exitCode, null, 'the other process is still up');
+});
+
+t.test('SIGTERM with 16 reconciles in flight: exits within the grace plus 5 s; the other finishes', async (t) => {
+  const grace = 2;
+  const { world, h, names, first, second } = await inFlightInOneProcess(t, 16, 6000, {
+    SHUTDOWN_GRACE_SECONDS: String(grace),
+  });
+  const signalledAt = Date.now();
+  first.child.kill('SIGTERM');
+  const code = await first.exited;
+  const exitMs = Date.now() - signalledAt;
+  t.equal(code, 0, 'exit code 0', { output: first.output().slice(-2000) });
+  t.ok(exitMs <= (grace + 5) * 1000, `exited ${exitMs} ms after SIGTERM (grace ${grace} s)`);
+  const other = second();
+  const startedAt = Date.now();
+  await world.kube.waitFor(() => names.every((n) => h.isReady(n)), 120_000);
+  t.comment(`SIGTERM: exit after ${exitMs} ms; the other process finished all 16 in ${Date.now() - startedAt} ms`);
+  t.same(overlappingWrites(world.azure.arm.requests), [], 'no API written by both processes at once');
+  t.equal(other.child.exitCode, null);
+});
