@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../shared/build-info.ts';
+import { RECONCILE_QUEUE } from '../shared/jobs.ts';
+import type { ArmResponse } from './clients/arm-responses.ts';
+import type { QueueSnapshot } from './queue-probe.ts';
 
 export interface ReconcilerMetrics {
   readonly registry: Registry;
@@ -8,16 +12,48 @@ export interface ReconcilerMetrics {
   readonly calls: Counter<'service' | 'operation' | 'status'>;
   readonly callDuration: Histogram<'service' | 'operation'>;
   readonly enqueued: Counter<'reason'>;
+  readonly queueDepth: Gauge<'queue'>;
+  readonly queueOldestWaiting: Gauge<'queue'>;
+  readonly resyncDuration: Histogram;
+  readonly resyncKeys: Gauge;
+  readonly armThrottled: Counter<'operation'>;
+  readonly armRemaining: Gauge<'kind'>;
 }
 
-/** A registry per process (and per test); queue depth is read at scrape time through `collectQueue`. */
+export interface ReconcilerMetricsOptions {
+  readonly defaultMetrics?: boolean;
+  /** The queue's depth and oldest ready job, read at scrape time; without it those gauges stay empty. */
+  readonly probeQueue?: () => Promise<QueueSnapshot>;
+}
+
+/** One probe per scrape: prom-client collects every gauge of a scrape at once, so they share the call in flight. */
+function shared<T>(run: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= run().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+/** A registry per process (and per test); the queue is read at scrape time through `collectQueue` and `probeQueue`. */
 export function createReconcilerMetrics(
   collectQueue: () => Promise<Record<string, number>>,
-  options: { defaultMetrics?: boolean } = {},
+  options: ReconcilerMetricsOptions = {},
 ): ReconcilerMetrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'apim_operator_reconciler_' });
+  registerBuildInfo(registry, 'reconciler');
   const registers = [registry];
+  const probe = options.probeQueue ? shared(options.probeQueue) : undefined;
+  /** Sets a gauge from the probe; without an answer (Redis down) the series goes, rather than scaling on a stale value. */
+  const fromProbe = (pick: (s: QueueSnapshot) => number) =>
+    async function collect(this: Gauge<'queue'>) {
+      const snapshot = await probe?.().catch(() => undefined);
+      if (snapshot) this.set({ queue: RECONCILE_QUEUE }, pick(snapshot));
+      else this.reset();
+    };
   return {
     registry,
     reconciles: new Counter({
@@ -62,6 +98,59 @@ export function createReconcilerMetrics(
       labelNames: ['reason'],
       registers,
     }),
+    queueDepth: new Gauge({
+      name: 'apim_operator_queue_depth',
+      help: 'Jobs a worker could take now: waiting, plus delayed ones that are due. What the reconciler scales on.',
+      labelNames: ['queue'],
+      registers,
+      collect: fromProbe((s) => s.depth),
+    }),
+    queueOldestWaiting: new Gauge({
+      name: 'apim_operator_queue_oldest_waiting_seconds',
+      help: 'How long the longest-ready job has waited for a worker (0: none waits).',
+      labelNames: ['queue'],
+      registers,
+      collect: fromProbe((s) => s.oldestWaitingSeconds),
+    }),
+    resyncDuration: new Histogram({
+      name: 'apim_operator_resync_duration_seconds',
+      help: 'Time a full resync took to queue every ExposedAPI (only the replica that ran it records one).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    resyncKeys: new Gauge({
+      name: 'apim_operator_resync_keys',
+      help: 'ExposedAPIs the last resync of this replica queued.',
+      registers,
+    }),
+    armThrottled: new Counter({
+      name: 'apim_operator_arm_throttled_total',
+      help: 'HTTP 429 answers from ARM by client operation, every attempt and poll counted.',
+      labelNames: ['operation'],
+      registers,
+    }),
+    armRemaining: new Gauge({
+      name: 'apim_operator_arm_ratelimit_remaining',
+      help: "ARM's remaining subscription requests (x-ms-ratelimit-remaining-subscription-reads/-writes) in its last answer.",
+      labelNames: ['kind'],
+      registers,
+    }),
+  };
+}
+
+/** The `onArmResponse` hook of the APIM client: 429s by operation, and ARM's remaining budget. */
+export function armResponseRecorder(metrics: ReconcilerMetrics) {
+  return ({ operation, status, remaining }: ArmResponse): void => {
+    if (status === 429) metrics.armThrottled.inc({ operation });
+    for (const [kind, value] of Object.entries(remaining)) metrics.armRemaining.set({ kind }, value);
+  };
+}
+
+/** The watcher's `onResync` hook. */
+export function resyncRecorder(metrics: ReconcilerMetrics) {
+  return (keys: number, ms: number): void => {
+    metrics.resyncKeys.set(keys);
+    metrics.resyncDuration.observe(ms / 1000);
   };
 }
 

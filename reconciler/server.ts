@@ -17,7 +17,8 @@ import { createRedisConnections } from '../shared/redis-connection.ts';
 import { createSecretReader } from './clients/azure.ts';
 import { createKubeClient } from './clients/kube.ts';
 import { describeConfig, keyVaultUrlFrom, loadReconcilerConfig } from './config.ts';
-import { callRecorder, createReconcilerMetrics } from './metrics.ts';
+import { armResponseRecorder, callRecorder, createReconcilerMetrics, resyncRecorder } from './metrics.ts';
+import { createQueueProbe } from './queue-probe.ts';
 import { startQueueWorker } from './queue-worker.ts';
 import { createReconciler } from './reconcile.ts';
 import { createSpecResolver } from './steps/resolve-spec.ts';
@@ -66,7 +67,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
   const metrics = createReconcilerMetrics(
     () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
-    { defaultMetrics: true },
+    { defaultMetrics: true, probeQueue: createQueueProbe({ redis, toKey: (type) => queue.toKey(type) }) },
   );
   const limiter = createWriteLimiter(redis, {
     key: `${config.queuePrefix}:apim-write-tokens`,
@@ -84,6 +85,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     {
       writeLimiter: () => limiter.acquire(),
       onCall: callRecorder(metrics, 'apim'),
+      onArmResponse: armResponseRecorder(metrics),
       pollIntervalMs: config.apimPollIntervalMs,
     },
   );
@@ -101,6 +103,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       metrics.enqueued.inc({ reason });
     },
     resyncIntervalMs: resyncMs,
+    onResync: resyncRecorder(metrics),
     // The periodic resync runs in one replica per interval; one asked for (resync()) always runs. Both start a
     // new epoch of APIM sync marks, so that every key looks at APIM again.
     beforeResync: async (periodic) => {

@@ -25,6 +25,8 @@ export interface WatcherOptions {
   /** Asked before each resync (periodic: by the timer); false skips it (another replica runs this interval's). */
   readonly beforeResync?: (periodic: boolean) => Promise<boolean>;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Told after each resync that ran: the keys it queued and how long that took. */
+  readonly onResync?: (keys: number, ms: number) => void;
   /** Drawn once per key per periodic resync; default Math.random. */
   readonly random?: () => number;
 }
@@ -180,6 +182,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
   let lastResyncAt: string | undefined;
   const resync = async (periodic = false): Promise<number> => {
     if (options.beforeResync && !(await options.beforeResync(periodic))) return 0;
+    const started = performance.now();
     const keys = store('exposedapis').list().map(keyOf).sort();
     const spreadMs = periodic ? options.resyncIntervalMs * RESYNC_SPREAD : 0;
     const random = options.random ?? Math.random;
@@ -187,6 +190,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       keys.map((key) => options.enqueue(key, 'resync', { replace: false, delayMs: Math.floor(random() * spreadMs) })),
     );
     lastResyncAt = new Date().toISOString();
+    options.onResync?.(keys.length, performance.now() - started);
     log.info({ count: keys.length }, 'Resync queued every ExposedAPI');
     return keys.length;
   };

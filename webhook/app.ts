@@ -55,6 +55,9 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
           ? error.statusCode
           : 500;
     if (status === 500) request.log.error({ err: error }, 'Admission request failed');
+    const webhook = request.routeOptions.url?.slice(1);
+    if (webhook === 'validate' || webhook === 'mutate')
+      deps.metrics.admissions.inc({ webhook, operation: operationOf(request.body), result: 'error' });
     void reply
       .code(status)
       .send({ error: status === 500 ? 'internal error' : error.message, code: error.code ?? 'ERROR' });
@@ -133,4 +136,11 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
   });
 
   return app;
+}
+
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+/** The operation of a review that failed, for its metric label; never a value the sender made up. */
+function operationOf(body: unknown): string {
+  const operation = (body as { request?: { operation?: unknown } } | undefined)?.request?.operation;
+  return typeof operation === 'string' && OPERATIONS.has(operation) ? operation : 'unknown';
 }

@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../shared/build-info.ts';
 
 export interface WebhookMetrics {
   readonly registry: Registry;
@@ -13,6 +14,7 @@ export interface WebhookMetrics {
 export function createWebhookMetrics(options: { defaultMetrics?: boolean } = {}): WebhookMetrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'apim_operator_webhook_' });
+  registerBuildInfo(registry, 'webhook');
   const registers = [registry];
   return {
     registry,

@@ -21,6 +21,7 @@ import {
 import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
 import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
+import { armResponsePolicy, withOperation, type ArmResponse } from './arm-responses.ts';
 
 export interface ApimTarget {
   subscriptionId: string;
@@ -94,6 +95,8 @@ export interface ApimClientOptions {
   writeLimiter?: (op: string) => Promise<void>;
   /** Called once per client call, for metrics: the HTTP status of its (first) answer, or 'error' when none came. */
   onCall?: (op: string, status: number | 'error', ms: number) => void;
+  /** Called for every HTTP answer, retried attempts and polls included (429s, ARM's remaining request budget). */
+  onArmResponse?: (response: ArmResponse) => void;
   /** Interval between polls of a long-running operation; default 1000 ms (a Retry-After on the poll wins). */
   pollIntervalMs?: number;
 }
@@ -114,6 +117,7 @@ export function createApimClient(
   sdk.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   sdk.pipeline.addPolicy(exponentialRetryPolicy(SDK_RETRY), { phase: 'Retry' });
   sdk.pipeline.addPolicy(systemErrorRetryPolicy(SDK_RETRY), { phase: 'Retry' });
+  if (options.onArmResponse) sdk.pipeline.addPolicy(armResponsePolicy(options.onArmResponse), { afterPhase: 'Retry' });
   const rg = target.resourceGroup;
   const svc = target.serviceName;
   const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000 };
@@ -133,7 +137,7 @@ export function createApimClient(
       if (status === 'error') status = r.status;
     };
     try {
-      const result = await run(onResponse);
+      const result = await withOperation(op, () => run(onResponse));
       options.onCall?.(op, status, performance.now() - started);
       return result;
     } catch (error) {

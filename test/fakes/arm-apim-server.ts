@@ -6,6 +6,7 @@
  * APIM's validation (path and display-name conflicts), policies returned
  * reformatted, OpenID Connect providers, products, subscription keys,
  * revisions and releases. Errors come in ARM form `{error: {code, message, details}}`.
+ * Every answer carries ARM's remaining-requests header, counting down.
  *
  *   const arm = await startArmApimServer({ cert, key, isValidToken: entra.isValid, services: [{ subscriptionId, resourceGroup, name }] });
  *   new ApiManagementClient(credential, subscriptionId, { endpoint: arm.url });
@@ -27,6 +28,7 @@ import {
 } from './arm/faults.ts';
 import { ArmFailure, headerValue, readBody, writeAnswer, type ArmAnswer, type ArmRequest } from './arm/http.ts';
 import { createLroRegistry, type LroSettings } from './arm/lro.ts';
+import { createRateLimitBudget } from './arm/rate-limit.ts';
 import { isLongRunning, route } from './arm/routes.ts';
 import { createServiceState, serviceId, snapshot, type ApiSnapshot, type ServiceState } from './arm/store.ts';
 
@@ -81,6 +83,8 @@ export interface ArmApimServer {
   setLatency(ms: number, matcher?: RequestMatcher): void;
   /** Requests answered so far (polls included), split into reads (GET/HEAD) and writes. */
   calls(): { reads: number; writes: number; total: number };
+  /** What the last answers' `x-ms-ratelimit-remaining-subscription-reads`/`-writes` said. */
+  rateLimitRemaining(): { reads: number; writes: number };
   resetLog(): void;
   /** A deep copy of a service's APIs and policies; default the first service. */
   state(service?: string): { apis: Record<string, ApiSnapshot>; policies: Record<string, string> };
@@ -108,6 +112,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
   const latencies: { matcher: RequestMatcher; ms: number }[] = [];
   const isValid = options.isValidToken ?? ((t: string) => t.length > 0);
   const versions = options.apiVersions ?? [API_VERSION];
+  const budget = createRateLimitBudget();
   let url = '';
 
   function findService(sub: string, rg: string, name: string): ServiceState {
@@ -216,7 +221,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       receivedAt,
       at: Date.now(),
     });
-    writeAnswer(res, request.method, result);
+    writeAnswer(res, request.method, { ...result, headers: { ...result.headers, ...budget.spend(request.method) } });
   }
 
   const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
@@ -251,6 +256,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       const reads = requests.filter((r) => r.method === 'GET' || r.method === 'HEAD').length;
       return { reads, writes: requests.length - reads, total: requests.length };
     },
+    rateLimitRemaining: () => budget.remaining(),
     resetLog: () => void requests.splice(0, requests.length),
     state: (name) => snapshot(pick(name)),
     addSubscription(sid, keys, name) {

@@ -153,3 +153,11 @@ imagePullSecrets:
 {{ required "certificates.existingSecret is required when certificates.certManager is false" .Values.certificates.existingSecret }}
 {{- end }}
 {{- end }}
+
+{{/* The reconcile queue's name, as in shared/jobs.ts (RECONCILE_QUEUE). */}}
+{{- define "op.queueName" -}}exposedapi-reconcile{{- end }}
+
+{{/* The queue depth the scalers act on: one number for the queue, whatever the replica count. */}}
+{{- define "op.queueDepthQuery" -}}
+max(apim_operator_queue_depth{job="{{ include "op.name" . }}-reconciler", namespace="{{ .Release.Namespace }}", queue="{{ include "op.queueName" . }}"})
+{{- end }}

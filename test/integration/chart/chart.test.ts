@@ -19,13 +19,21 @@ const podSpecs = (objects: Rendered[]) =>
 const env = (container: Rendered, name: string): string | undefined =>
   container.env?.find((e: Rendered) => e.name === name)?.value;
 
+/** The @kubernetes-models package of each CRD group the chart renders objects of. */
+const CRD_MODELS: Record<string, string> = {
+  'cert-manager.io': '@kubernetes-models/cert-manager',
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'keda.sh': '@kubernetes-models/keda',
+};
+
 /** The schema a rendered object must satisfy: kubernetes-models for the built-in kinds, @kubernetes-models for CRDs'. */
 async function validate(object: Rendered): Promise<void> {
   const [group, version] = String(object.apiVersion).includes('/')
     ? String(object.apiVersion).split('/')
     : [undefined, object.apiVersion];
-  const module = group?.endsWith('cert-manager.io')
-    ? `@kubernetes-models/cert-manager/${group}/${version}/${object.kind}`
+  const models = group ? CRD_MODELS[group] : undefined;
+  const module = models
+    ? `${models}/${group}/${version}/${object.kind}`
     : `kubernetes-models/${group ? `${group}/` : ''}${version}/${object.kind}`;
   const Model = (await import(module))[object.kind];
   new Model(object).validate();
@@ -37,6 +45,9 @@ t.test('CI values files exist for every install the README describes', async (t)
     'defaults',
     'external-redis-entra',
     'external-redis-password',
+    'hpa',
+    'keda',
+    'monitoring',
     'namespaced',
     'no-cert-manager',
   ]);
@@ -192,6 +203,25 @@ t.test('values.schema.json refuses what cannot work, naming the value', async (t
     [['settings.openMetricsImplementation=Scraper'], /openMetricsImplementation/],
     [['webhook.failurePolicy=Sometimes'], /failurePolicy/],
     [['unknownValue=1'], /unknownValue/],
+    [
+      [
+        'reconciler.autoscaling.keda.enabled=true',
+        'reconciler.autoscaling.keda.prometheusServerAddress=http://p:9090',
+        'reconciler.autoscaling.hpa.enabled=true',
+      ],
+      /autoscaling\/hpa\/enabled/,
+    ],
+    [['reconciler.autoscaling.keda.enabled=true'], /prometheusServerAddress/],
+    [['reconciler.autoscaling.hpa.enabled=true', 'reconciler.autoscaling.minReplicas=0'], /minReplicas/],
+    [
+      [
+        'reconciler.autoscaling.hpa.enabled=true',
+        'reconciler.autoscaling.minReplicas=5',
+        'reconciler.autoscaling.maxReplicas=3',
+      ],
+      /minReplicas must not exceed maxReplicas/,
+    ],
+    [['monitoring.serviceMonitor.interval=30'], /serviceMonitor\/interval/],
   ];
   for (const [sets, expected] of cases) {
     const args = ['template', RELEASE.name, CHART, ...sets.flatMap((s) => ['--set', s])];

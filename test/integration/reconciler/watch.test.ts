@@ -24,9 +24,11 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
     ],
   });
   const queued: [string, WatchReason][] = [];
+  const resyncs: { keys: number; ms: number }[] = [];
   const watcher = startWatcher({
     kubeConfig: kube.kubeconfig(),
     enqueue: async (key, reason) => void queued.push([key, reason]),
+    onResync: (keys, ms) => void resyncs.push({ keys, ms }),
     resyncIntervalMs: 3_600_000,
     log: silentLogger(),
     namespaces: monitoredNamespaces([]),
@@ -91,6 +93,9 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
     ['b/two', 'resync'],
   ]);
   t.ok(watcher.state().lastResyncAt, 'the last resync is visible');
+  t.equal(resyncs.length, 1, 'the resync was reported once, for its metrics');
+  t.equal(resyncs[0]?.keys, 2, 'with the keys it queued');
+  t.ok((resyncs[0]?.ms ?? -1) >= 0, 'and how long it took');
 });
 
 t.test('what may cut a wait short: a change always, a resync never, the rest unless backing off', async (t) => {

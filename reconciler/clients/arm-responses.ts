@@ -1,0 +1,45 @@
+/**
+ * Sees every HTTP answer ARM sends the APIM client: each attempt the SDK's
+ * retry policies make and each poll of a long-running operation, not only the
+ * final answer a call returns. That is where a 429 the SDK would otherwise
+ * hide, and ARM's remaining request budget, can be read.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+
+export interface ArmResponse {
+  /** The client call this answer belongs to (`putApi`, ...); `unknown` outside one. */
+  readonly operation: string;
+  readonly status: number;
+  /** `x-ms-ratelimit-remaining-subscription-reads` / `-writes`, when ARM sent them. */
+  readonly remaining: { readonly reads?: number; readonly writes?: number };
+}
+
+const currentOperation = new AsyncLocalStorage<string>();
+
+/** Runs one client call so that the answers its requests get are attributed to `operation`. */
+export function withOperation<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return currentOperation.run(operation, run);
+}
+
+const REMAINING = {
+  reads: 'x-ms-ratelimit-remaining-subscription-reads',
+  writes: 'x-ms-ratelimit-remaining-subscription-writes',
+} as const;
+
+/** A pipeline policy for after the Retry phase (nearer the wire than the retries), reporting each answer. */
+export function armResponsePolicy(onResponse: (response: ArmResponse) => void): PipelinePolicy {
+  return {
+    name: 'armResponseObserver',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      const remaining: { reads?: number; writes?: number } = {};
+      for (const [kind, header] of Object.entries(REMAINING) as [keyof typeof REMAINING, string][]) {
+        const value = Number(response.headers.get(header) ?? Number.NaN);
+        if (Number.isFinite(value)) remaining[kind] = value;
+      }
+      onResponse({ operation: currentOperation.getStore() ?? 'unknown', status: response.status, remaining });
+      return response;
+    },
+  };
+}
