@@ -28,6 +28,7 @@ export interface ReconcilerConfig {
   };
   readonly aad: { readonly tenantId: string; readonly clientId: string };
   readonly apimWritesPerSecond: number;
+  readonly apimReadsPerSecond: number;
   readonly quotaPeriodSeconds: number;
   readonly publishInternalSegments: boolean;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
@@ -144,6 +145,7 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     },
     aad: { tenantId: vault.tenantId, clientId: vault.clientId },
     apimWritesPerSecond: integer(env, 'APIM_WRITES_PER_SECOND', 10, 1, 10_000),
+    apimReadsPerSecond: integer(env, 'APIM_READS_PER_SECOND', 20, 1, 10_000),
     quotaPeriodSeconds: integer(env, 'QUOTA_PERIOD_SECONDS', 86_400, 1, 31_536_000),
     publishInternalSegments: flag(env, 'PUBLISH_INTERNAL_SEGMENTS', false),
     backoff: { baseMs, maxMs },
@@ -176,6 +178,7 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     gatewayBaseUrl: config.gatewayBaseUrl,
     armEndpoint: config.armEndpoint,
     apimWritesPerSecond: config.apimWritesPerSecond,
+    apimReadsPerSecond: config.apimReadsPerSecond,
     quotaPeriodSeconds: config.quotaPeriodSeconds,
     publishInternalSegments: config.publishInternalSegments,
     backoff: config.backoff,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Env } from '../shared/env.ts';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError, errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { RECONCILE_QUEUE } from '../shared/jobs.ts';
 import { createQueueEnqueuer } from '../shared/enqueue.ts';
@@ -23,7 +23,7 @@ import { startQueueWorker } from './queue-worker.ts';
 import { createReconciler } from './reconcile.ts';
 import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
-import { createWriteLimiter } from './write-limiter.ts';
+import { createArmBudget } from './arm-budget.ts';
 import { createRedisSyncMarks } from './sync-marks.ts';
 
 export interface RunningReconciler {
@@ -69,11 +69,12 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
     { defaultMetrics: true, probeQueue: createQueueProbe({ redis, toKey: (type) => queue.toKey(type) }) },
   );
-  const limiter = createWriteLimiter(redis, {
-    key: `${config.queuePrefix}:apim-write-tokens`,
-    perSecond: config.apimWritesPerSecond,
-    burst: Math.max(1, config.apimWritesPerSecond * 2),
+  const bucket = (perSecond: number) => ({ perSecond, burst: Math.max(1, perSecond * 2) });
+  const budget = createArmBudget(redis, {
+    key: `${config.queuePrefix}:arm-budget`,
+    buckets: { reads: bucket(config.apimReadsPerSecond), writes: bucket(config.apimWritesPerSecond) },
   });
+  const recordArmResponse = armResponseRecorder(metrics);
   const apim = createApimClient(
     {
       subscriptionId: config.apim.subscriptionId,
@@ -83,9 +84,23 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     },
     credential,
     {
-      writeLimiter: () => limiter.acquire(),
+      takeBudget: (kind) => budget.take(kind),
       onCall: callRecorder(metrics, 'apim'),
-      onArmResponse: armResponseRecorder(metrics),
+      onArmResponse: (response) => {
+        recordArmResponse(response);
+        budget
+          .observe({
+            kind: response.kind,
+            status: response.status,
+            ...(response.remaining[response.kind] !== undefined
+              ? { remaining: response.remaining[response.kind] }
+              : {}),
+            ...(response.retryAfterMs !== undefined ? { retryAfterMs: response.retryAfterMs } : {}),
+          })
+          .catch((error: unknown) =>
+            log.warn({ err: errorMessage(error) }, 'Could not record an ARM answer in the budget'),
+          );
+      },
       pollIntervalMs: config.apimPollIntervalMs,
     },
   );

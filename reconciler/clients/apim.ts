@@ -21,7 +21,9 @@ import {
 import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
 import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
-import { armResponsePolicy, withOperation, type ArmResponse } from './arm-responses.ts';
+import { armResponsePolicy, retryAfterMs, withOperation, type ArmResponse } from './arm-responses.ts';
+
+export { retryAfterMs };
 
 export interface ApimTarget {
   subscriptionId: string;
@@ -91,8 +93,12 @@ export interface ApimClient {
   releaseRevision(apiId: string, rev: string): Promise<void>;
 }
 export interface ApimClientOptions {
-  /** Awaited before every write (a rate limit shared by all workers plugs in here). */
-  writeLimiter?: (op: string) => Promise<void>;
+  /**
+   * Awaited before every call, with whether it reads or writes: the ARM budget
+   * shared by all workers plugs in here. A call's long-running polls and SDK
+   * retries are not taken from it, but their answers reach `onArmResponse`.
+   */
+  takeBudget?: (kind: 'reads' | 'writes', op: string) => Promise<void>;
   /** Called once per client call, for metrics: the HTTP status of its (first) answer, or 'error' when none came. */
   onCall?: (op: string, status: number | 'error', ms: number) => void;
   /** Called for every HTTP answer, retried attempts and polls included (429s, ARM's remaining request budget). */
@@ -122,7 +128,7 @@ export function createApimClient(
   const svc = target.serviceName;
   const poll = { updateIntervalInMs: options.pollIntervalMs ?? 1000 };
 
-  /** Runs one SDK call: limiter for writes, metrics, error classification. */
+  /** Runs one SDK call: the ARM budget, metrics, error classification. */
   async function call<T>(
     op: string,
     subject: string,
@@ -130,7 +136,7 @@ export function createApimClient(
     run: (onResponse: (r: PipelineResponse) => void) => Promise<T>,
     notFound?: () => T,
   ): Promise<T> {
-    if (write) await options.writeLimiter?.(op);
+    await options.takeBudget?.(write ? 'writes' : 'reads', op);
     const started = performance.now();
     let status: number | 'error' = 'error';
     const onResponse = (r: PipelineResponse) => {
@@ -418,24 +424,6 @@ function describe(body: ArmErrorBody, fallback: string): string {
     .filter((d) => d.length > 0);
   const head = `${body.code ?? 'Error'}: ${body.message ?? fallback}`;
   return details.length > 0 ? `${head} ${details.join('; ')}` : head;
-}
-
-/** Milliseconds from `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(
-  headers: { get(name: string): string | undefined } | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (!headers) return undefined;
-  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
-    const ms = Number(headers.get(name));
-    if (headers.get(name) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
-  }
-  const value = headers.get('retry-after');
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Turns any failure of an SDK call into PermanentError or RetryableError, naming the operation and the API. */

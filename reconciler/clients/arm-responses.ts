@@ -13,6 +13,10 @@ export interface ArmResponse {
   readonly status: number;
   /** `x-ms-ratelimit-remaining-subscription-reads` / `-writes`, when ARM sent them. */
   readonly remaining: { readonly reads?: number; readonly writes?: number };
+  /** What the answer asked the client to wait (Retry-After and its millisecond forms). */
+  readonly retryAfterMs?: number;
+  /** Whether the request was a read (GET, HEAD) or a write, as ARM budgets them. */
+  readonly kind: 'reads' | 'writes';
 }
 
 const currentOperation = new AsyncLocalStorage<string>();
@@ -38,8 +42,33 @@ export function armResponsePolicy(onResponse: (response: ArmResponse) => void): 
         const value = Number(response.headers.get(header) ?? Number.NaN);
         if (Number.isFinite(value)) remaining[kind] = value;
       }
-      onResponse({ operation: currentOperation.getStore() ?? 'unknown', status: response.status, remaining });
+      const wait = retryAfterMs(response.headers);
+      onResponse({
+        operation: currentOperation.getStore() ?? 'unknown',
+        status: response.status,
+        remaining,
+        kind: request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes',
+        ...(wait !== undefined ? { retryAfterMs: wait } : {}),
+      });
       return response;
     },
   };
+}
+
+/** Milliseconds from `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(
+  headers: { get(name: string): string | undefined } | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(headers.get(name));
+    if (headers.get(name) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const value = headers.get('retry-after');
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -28,7 +28,7 @@ import {
 } from './arm/faults.ts';
 import { ArmFailure, headerValue, readBody, writeAnswer, type ArmAnswer, type ArmRequest } from './arm/http.ts';
 import { createLroRegistry, type LroSettings } from './arm/lro.ts';
-import { createRateLimitBudget } from './arm/rate-limit.ts';
+import { createRateLimitBudget, type Bucket, type RequestKind } from './arm/rate-limit.ts';
 import { isLongRunning, route } from './arm/routes.ts';
 import { createServiceState, serviceId, snapshot, type ApiSnapshot, type ServiceState } from './arm/store.ts';
 
@@ -85,6 +85,10 @@ export interface ArmApimServer {
   calls(): { reads: number; writes: number; total: number };
   /** What the last answers' `x-ms-ratelimit-remaining-subscription-reads`/`-writes` said. */
   rateLimitRemaining(): { reads: number; writes: number };
+  /** From now on, ARM's per-principal token buckets: an empty one answers 429 with Retry-After (rate-limit.ts). */
+  throttleLikeArm(buckets?: Partial<Record<RequestKind, Bucket>>): void;
+  /** How many requests the buckets refused with 429. */
+  throttled(): number;
   resetLog(): void;
   /** A deep copy of a service's APIs and policies; default the first service. */
   state(service?: string): { apis: Record<string, ApiSnapshot>; policies: Record<string, string> };
@@ -204,12 +208,27 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       body,
     };
     for (const l of latencies) if (matches(l.matcher, request)) await delay(l.ms);
+    // A request refused by the principal's budget changes nothing, as ARM's throttling answers before the service.
+    const spent = budget.spend(request.method);
     let result: ArmAnswer;
-    try {
-      result = answer(request, match);
-    } catch (error) {
-      const failure = error instanceof ArmFailure ? error : new ArmFailure(500, 'InternalServerError', String(error));
-      result = { status: failure.status, body: failure.body() };
+    if (!spent.ok) {
+      result = {
+        status: 429,
+        body: {
+          error: {
+            code: 'TooManyRequests',
+            message: `The request is being throttled. Retry after ${spent.retryAfterSeconds} seconds.`,
+          },
+        },
+        headers: { 'retry-after': String(spent.retryAfterSeconds) },
+      };
+    } else {
+      try {
+        result = answer(request, match);
+      } catch (error) {
+        const failure = error instanceof ArmFailure ? error : new ArmFailure(500, 'InternalServerError', String(error));
+        result = { status: failure.status, body: failure.body() };
+      }
     }
     requests.push({
       method: request.method,
@@ -221,7 +240,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       receivedAt,
       at: Date.now(),
     });
-    writeAnswer(res, request.method, { ...result, headers: { ...result.headers, ...budget.spend(request.method) } });
+    writeAnswer(res, request.method, { ...result, headers: { ...result.headers, ...spent.headers } });
   }
 
   const server: Server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
@@ -257,6 +276,8 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       return { reads, writes: requests.length - reads, total: requests.length };
     },
     rateLimitRemaining: () => budget.remaining(),
+    throttleLikeArm: (buckets) => budget.throttle(buckets),
+    throttled: () => budget.throttled(),
     resetLog: () => void requests.splice(0, requests.length),
     state: (name) => snapshot(pick(name)),
     addSubscription(sid, keys, name) {

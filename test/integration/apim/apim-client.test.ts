@@ -9,6 +9,7 @@ t.teardown(azure.close);
 const { arm } = azure;
 const calls: { op: string; status: number | 'error' }[] = [];
 const writes: string[] = [];
+const reads: string[] = [];
 // The production credential path: DefaultAzureCredential from the environment (AZURE_AUTHORITY_HOST names the Entra stand-in).
 const credential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
 const client: ApimClient = createApimClient(
@@ -21,7 +22,7 @@ const client: ApimClient = createApimClient(
   credential,
   {
     pollIntervalMs: 5,
-    writeLimiter: async (op) => void writes.push(op),
+    takeBudget: async (kind, op) => void (kind === 'writes' ? writes : reads).push(op),
     onCall: (op, status) => void calls.push({ op, status }),
   },
 );
@@ -103,6 +104,7 @@ t.test('putApi awaits the long-running operation; the import keeps serviceUrl se
 
 t.test('ensureOpenIdProvider writes only when something differs', async (t) => {
   writes.length = 0;
+  reads.length = 0;
   const p = {
     displayName: 'Entra ID',
     metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`,
@@ -112,6 +114,7 @@ t.test('ensureOpenIdProvider writes only when something differs', async (t) => {
   t.same(writes, []);
   await client.ensureOpenIdProvider('entra', { ...p, clientId: 'aud2' });
   t.same(writes, ['putOpenIdProvider']);
+  t.ok(reads.length >= 2, 'each read takes from the read budget, each write from the write budget', { reads });
 });
 
 t.test('putApi with the current ETag succeeds; a stale one is a RetryableError (412)', async (t) => {

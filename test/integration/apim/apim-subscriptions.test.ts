@@ -16,7 +16,12 @@ const client: ApimClient = createApimClient(
     endpoint: arm.url,
   },
   new DefaultAzureCredential({ disableInstanceDiscovery: true }),
-  { pollIntervalMs: 5, writeLimiter: async (op) => void writes.push(op) },
+  {
+    pollIntervalMs: 5,
+    takeBudget: async (kind, op) => {
+      if (kind === 'writes') writes.push(op);
+    },
+  },
 );
 const svcId = `/subscriptions/${TEST_SERVICE.subscriptionId}/resourceGroups/${TEST_SERVICE.resourceGroup}/providers/Microsoft.ApiManagement/service/${TEST_SERVICE.name}`;
 

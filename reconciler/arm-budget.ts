@@ -1,0 +1,100 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * One ARM request budget in Redis, shared by every worker of every replica:
+ * ARM throttles per principal (the current model: reads 250 refilled at 25/s,
+ * writes 200 at 10/s; going over means 429s for everyone using it).
+ *
+ * - Reads and writes each take a token from their own bucket, refilled by
+ *   elapsed time on Redis's own clock.
+ * - A 429's Retry-After pauses every call of every worker until it has passed:
+ *   ARM throttles the principal, not one API.
+ * - The `x-ms-ratelimit-remaining-subscription-*` value each answer carries
+ *   caps the bucket at what ARM says is left less a reserve, so the workers
+ *   slow down before ARM starts answering 429 (other tools share the budget).
+ *
+ * Hand-written because no maintained limiter takes its level from the
+ * server's answers or pauses on a Retry-After; the two Lua scripts are the
+ * whole of it.
+ */
+export type ArmRequestKind = 'reads' | 'writes';
+
+export interface BucketSettings {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+export interface ArmBudget {
+  /** Resolves when this caller may send one request of this kind. */
+  take(kind: ArmRequestKind): Promise<void>;
+  /** What an ARM answer said: its remaining budget for the kind, and a Retry-After on a 429. */
+  observe(answer: { kind: ArmRequestKind; status: number; remaining?: number; retryAfterMs?: number }): Promise<void>;
+}
+
+/** Requests left to other users of the subscription when ARM reports its budget. */
+export const ARM_RESERVE = 10;
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+const REFILL = `
+local tokens = tonumber(redis.call('HGET', KEYS[1], kind .. ':tokens')) or burst
+local at = tonumber(redis.call('HGET', KEYS[1], kind .. ':at')) or now
+tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+`;
+/** 0 when a token was taken, else the milliseconds until one may be. */
+const TAKE = `${NOW}
+local kind, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local pause = tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0
+if pause > now then return pause - now end
+${REFILL}
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], kind .. ':tokens', tokens, kind .. ':at', now)
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return wait
+`;
+const OBSERVE = `${NOW}
+local kind, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local remaining, reserve, pauseMs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if pauseMs > 0 then
+  local pause = tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0
+  redis.call('HSET', KEYS[1], 'pause', math.max(pause, now + pauseMs))
+end
+if remaining >= 0 then
+  ${REFILL}
+  redis.call('HSET', KEYS[1], kind .. ':tokens', math.min(tokens, remaining - reserve), kind .. ':at', now)
+end
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return 0
+`;
+
+export function createArmBudget(
+  redis: Redis,
+  options: {
+    key: string;
+    buckets: Record<ArmRequestKind, BucketSettings>;
+    reserve?: number;
+    sleep?: (ms: number) => Promise<void>;
+  },
+): ArmBudget {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const reserve = options.reserve ?? ARM_RESERVE;
+  return {
+    async take(kind) {
+      const { perSecond, burst } = options.buckets[kind];
+      for (;;) {
+        const wait = Number(await redis.eval(TAKE, 1, options.key, kind, perSecond, burst));
+        if (wait <= 0) return;
+        await sleep(wait);
+      }
+    },
+    async observe({ kind, status, remaining, retryAfterMs }) {
+      const pauseMs = status === 429 ? Math.max(retryAfterMs ?? 1000, 1) : 0;
+      if (pauseMs === 0 && remaining === undefined) return;
+      const { perSecond, burst } = options.buckets[kind];
+      await redis.eval(OBSERVE, 1, options.key, kind, perSecond, burst, remaining ?? -1, reserve, pauseMs);
+    },
+  };
+}
