@@ -8,6 +8,7 @@ import { flag, integer, oneOf, optionalText, text, url, type Env } from '../shar
 import { describeRedisSettings, redisSettingsFrom, type RedisSettings } from '../shared/redis-settings.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
+import { SPEC_CACHE_MAX_BYTES, type CacheBounds } from '../shared/openapi/bounded-cache.ts';
 import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
 
 export interface ReconcilerConfig {
@@ -39,6 +40,8 @@ export interface ReconcilerConfig {
   readonly openMetricsImplementation: OpenMetricsImplementation;
   /** REQUIRE_READY_ENDPOINTS: Ready needs a ready endpoint of the implementing Service. */
   readonly requireReadyEndpoints: boolean;
+  /** SPEC_CACHE_ENTRIES, SPEC_CACHE_MAX_BYTES: the fetched documents kept for revalidation. */
+  readonly specCache: CacheBounds;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -151,6 +154,10 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     namespaces: monitoredNamespacesFrom(env),
     openMetricsImplementation: oneOf(env, 'OPENMETRICS_IMPLEMENTATION', OPENMETRICS_IMPLEMENTATIONS, 'ServiceMonitor'),
     requireReadyEndpoints: flag(env, 'REQUIRE_READY_ENDPOINTS', true),
+    specCache: {
+      maxEntries: integer(env, 'SPEC_CACHE_ENTRIES', 500, 1, 100_000),
+      maxBytes: integer(env, 'SPEC_CACHE_MAX_BYTES', SPEC_CACHE_MAX_BYTES, 1024, 8 * 1024 ** 3),
+    },
   };
   return deepFreeze(config);
 }
@@ -183,5 +190,6 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     monitoredNamespaces: config.namespaces.patterns.length > 0 ? config.namespaces.patterns.join(',') : '(all)',
     openMetricsImplementation: config.openMetricsImplementation,
     requireReadyEndpoints: config.requireReadyEndpoints,
+    specCache: config.specCache,
   };
 }

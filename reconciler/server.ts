@@ -127,7 +127,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     now: () => new Date(),
     namespaces: config.namespaces,
     marks,
-    specs: createSpecResolver(fetcher),
+    specs: createSpecResolver(fetcher, config.specCache),
     settings: {
       ingressClass: config.ingressClass,
       ...(config.gatewayBaseUrl ? { gatewayBaseUrl: config.gatewayBaseUrl } : {}),

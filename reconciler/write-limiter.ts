@@ -6,6 +6,11 @@ import type { Redis } from 'ioredis';
  * per principal; going over means 429s for everyone). The script refills by
  * elapsed time on Redis's own clock and answers 0 when a token was taken, or
  * how many milliseconds until one will be.
+ *
+ * Hand-written on purpose: it is to become one ARM read+write budget that
+ * follows ARM's own rate-limit headers (x-ms-ratelimit-remaining-*), which no
+ * maintained limiter library (rate-limiter-flexible, bottleneck, BullMQ's
+ * limiter) can be fed.
  */
 const TAKE = `
 local rate = tonumber(ARGV[1])

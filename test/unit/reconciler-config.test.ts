@@ -60,6 +60,7 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     apimPollIntervalMs: 1000,
     openMetricsImplementation: 'ServiceMonitor',
     requireReadyEndpoints: true,
+    specCache: { maxEntries: 500, maxBytes: 64 * 1024 * 1024 },
   });
   t.ok(
     Object.isFrozen(config) &&
