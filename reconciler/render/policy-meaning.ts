@@ -66,7 +66,11 @@ function canonical(nodes: readonly OrderedNode[]): string {
  * returned whitespace-collapsed, so it compares unequal rather than throwing.
  */
 export function policyMeaning(xml: string): string {
-  if (xml.length > MAX_POLICY_MEANING_BYTES || /<!DOCTYPE/i.test(xml) || XMLValidator.validate(xml) !== true)
+  if (
+    Buffer.byteLength(xml) > MAX_POLICY_MEANING_BYTES ||
+    /<!DOCTYPE/i.test(xml) ||
+    XMLValidator.validate(xml) !== true
+  )
     return unparsed(xml);
   return canonical(parser.parse(xml) as OrderedNode[]);
 }
