@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createLogger } from '../shared/log.ts';
+import { logLevelFrom } from '../shared/log-level.ts';
 import { loadWebhookConfig } from '../webhook/config.ts';
 import { createSpecChecker } from '../shared/openapi/spec-checker.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -14,7 +15,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === 'validate' && files.length > 0) {
     const config = loadWebhookConfig(process.env);
     // Logs go to stderr at warn level: stdout carries only the verdicts a pipeline reads.
-    const log = createLogger('apim-operator', process.env.LOG_LEVEL ?? 'warn', process.stderr);
+    const log = createLogger('apim-operator', logLevelFrom(process.env, 'warn'), process.stderr);
     const specChecks = createSpecChecker({
       ...config.specFetch,
       allow: [...config.specFetch.allow],

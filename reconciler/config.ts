@@ -8,11 +8,13 @@ import { flag, integer, oneOf, optionalText, text, url, type Env } from '../shar
 import { describeRedisSettings, redisSettingsFrom, type RedisSettings } from '../shared/redis-settings.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
+import { SPEC_CACHE_MAX_BYTES, type CacheBounds } from '../shared/openapi/bounded-cache.ts';
 import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
 
 export interface ReconcilerConfig {
   readonly redis: RedisSettings;
   readonly queuePrefix: string;
+  readonly adminHost: string;
   readonly adminPort: number;
   readonly concurrency: number;
   readonly resyncIntervalSeconds: number;
@@ -20,6 +22,8 @@ export interface ReconcilerConfig {
   /** Base URL APIM reaches the mesh at; without it, the Ingress load-balancer address is used. */
   readonly gatewayBaseUrl: string | undefined;
   readonly armEndpoint: string;
+  /** AZURE_AUTHORITY_HOST: the Entra ID authority, also the issuer of the tokens APIM checks. */
+  readonly authorityHost: string;
   readonly apim: {
     readonly serviceName: string;
     readonly resourceGroup: string;
@@ -40,6 +44,8 @@ export interface ReconcilerConfig {
   readonly openMetricsImplementation: OpenMetricsImplementation;
   /** REQUIRE_READY_ENDPOINTS: Ready needs a ready endpoint of the implementing Service. */
   readonly requireReadyEndpoints: boolean;
+  /** SPEC_CACHE_ENTRIES, SPEC_CACHE_MAX_BYTES: the fetched documents kept for revalidation. */
+  readonly specCache: CacheBounds;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -113,6 +119,15 @@ function checkVaultValues(values: Record<VaultSetting, string>): void {
 }
 
 /**
+ * SHUTDOWN_GRACE_SECONDS, read before the rest (it must hold for a SIGTERM
+ * during start-up). Kubernetes waits terminationGracePeriodSeconds (60 in
+ * k8s/) before SIGKILL: finish or hand back running jobs well before.
+ */
+export function shutdownGraceMsFrom(env: Env): number {
+  return integer(env, 'SHUTDOWN_GRACE_SECONDS', 45, 0, 3600) * 1000;
+}
+
+/**
  * Reads and checks every setting. `secrets` reads Key Vault (pass one when
  * keyVaultUrlFrom(env) names a vault); without it only the environment counts.
  */
@@ -127,6 +142,7 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
   const config: ReconcilerConfig = {
     redis: redisSettingsFrom(env),
     queuePrefix: text(env, 'QUEUE_PREFIX', DEFAULT_QUEUE_PREFIX),
+    adminHost: text(env, 'ADMIN_HOST', '0.0.0.0'),
     adminPort: integer(env, 'ADMIN_PORT', 9090, 0, 65535),
     concurrency: integer(env, 'RECONCILE_CONCURRENCY', 4, 1, 1000),
     resyncIntervalSeconds: integer(env, 'RESYNC_INTERVAL_SECONDS', 600, 1, 604_800),
@@ -134,6 +150,10 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     gatewayBaseUrl:
       gateway === undefined ? undefined : url(env, 'INGRESS_GATEWAY_URL', '', ['http:', 'https:']).replace(/\/+$/, ''),
     armEndpoint: url(env, 'ARM_ENDPOINT', 'https://management.azure.com', ['https:', 'http:']).replace(/\/+$/, ''),
+    authorityHost: url(env, 'AZURE_AUTHORITY_HOST', 'https://login.microsoftonline.com', ['https:', 'http:']).replace(
+      /\/+$/,
+      '',
+    ),
     apim: {
       serviceName: vault.serviceName,
       resourceGroup: vault.resourceGroup,
@@ -153,6 +173,10 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     namespaces: monitoredNamespacesFrom(env),
     openMetricsImplementation: oneOf(env, 'OPENMETRICS_IMPLEMENTATION', OPENMETRICS_IMPLEMENTATIONS, 'ServiceMonitor'),
     requireReadyEndpoints: flag(env, 'REQUIRE_READY_ENDPOINTS', true),
+    specCache: {
+      maxEntries: integer(env, 'SPEC_CACHE_ENTRIES', 500, 1, 100_000),
+      maxBytes: integer(env, 'SPEC_CACHE_MAX_BYTES', SPEC_CACHE_MAX_BYTES, 1024, 8 * 1024 ** 3),
+    },
   };
   return deepFreeze(config);
 }
@@ -171,12 +195,14 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
   return {
     ...describeRedisSettings(config.redis),
     queuePrefix: config.queuePrefix,
+    adminHost: config.adminHost,
     adminPort: config.adminPort,
     concurrency: config.concurrency,
     resyncIntervalSeconds: config.resyncIntervalSeconds,
     ingressClass: config.ingressClass,
     gatewayBaseUrl: config.gatewayBaseUrl,
     armEndpoint: config.armEndpoint,
+    authorityHost: config.authorityHost,
     apimWritesPerSecond: config.apimWritesPerSecond,
     apimReadsPerSecond: config.apimReadsPerSecond,
     quotaPeriodSeconds: config.quotaPeriodSeconds,
@@ -186,5 +212,6 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     monitoredNamespaces: config.namespaces.patterns.length > 0 ? config.namespaces.patterns.join(',') : '(all)',
     openMetricsImplementation: config.openMetricsImplementation,
     requireReadyEndpoints: config.requireReadyEndpoints,
+    specCache: config.specCache,
   };
 }

@@ -1,9 +1,17 @@
 import { createLogger } from '../shared/log.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
-import { integer } from '../shared/env.ts';
+import { logLevelFrom } from '../shared/log-level.ts';
+import { shutdownGraceMsFrom } from './config.ts';
 import { startReconciler, type RunningReconciler } from './server.ts';
 
-const log = createLogger('reconciler');
+let level: string;
+try {
+  level = logLevelFrom(process.env);
+} catch (error) {
+  process.stderr.write(`${errorMessage(error)}\n`);
+  process.exit(1);
+}
+const log = createLogger('reconciler', level);
 
 // Listen for signals before start-up: a SIGTERM during it (a rollout, a quick scale-down) ends the process cleanly instead of by the default action.
 let reconciler: RunningReconciler | undefined;
@@ -26,8 +34,7 @@ process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));
 
 try {
-  // Kubernetes waits terminationGracePeriodSeconds (60 in k8s/) before SIGKILL: finish or hand back running jobs well before.
-  graceMs = integer(process.env, 'SHUTDOWN_GRACE_SECONDS', 45, 0, 3600) * 1000;
+  graceMs = shutdownGraceMsFrom(process.env);
   reconciler = await startReconciler(process.env, log);
   if (stopping) {
     const signal = stopping;

@@ -36,8 +36,7 @@ export interface RunningReconciler {
 }
 
 /** The OpenID Connect provider the operator keeps in APIM for Entra ID, and the validate-jwt settings that use it. */
-function entraSettings(env: Env, tenantId: string, clientId: string) {
-  const authority = (env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+function entraSettings(authority: string, tenantId: string, clientId: string) {
   const metadataEndpoint = `${authority}/${tenantId}/v2.0/.well-known/openid-configuration`;
   return {
     providerId: 'entra-id',
@@ -128,7 +127,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     },
   });
   const kube = createKubeClient(kubeConfig, { log, cache: watcher.cache, onCall: callRecorder(metrics, 'kubernetes') });
-  const entra = entraSettings(env, config.aad.tenantId, config.aad.clientId);
+  const entra = entraSettings(config.authorityHost, config.aad.tenantId, config.aad.clientId);
   await apim.ensureOpenIdProvider(entra.providerId, entra.provider);
 
   const fetcher = createSpecFetcher({
@@ -145,7 +144,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     now: () => new Date(),
     namespaces: config.namespaces,
     marks,
-    specs: createSpecResolver(fetcher),
+    specs: createSpecResolver(fetcher, config.specCache),
     settings: {
       ingressClass: config.ingressClass,
       ...(config.gatewayBaseUrl ? { gatewayBaseUrl: config.gatewayBaseUrl } : {}),
@@ -182,7 +181,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       return { ready, details: { informers, lastResyncAt, redis: redis.status } };
     },
   });
-  await admin.listen({ host: env.ADMIN_HOST ?? '0.0.0.0', port: config.adminPort });
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
   const { port } = admin.server.address() as AddressInfo;
   log.info({ adminPort: port, concurrency: config.concurrency }, 'Reconciler started');
   return {

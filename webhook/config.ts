@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { SPEC_CACHE_MAX_BYTES } from '../shared/openapi/bounded-cache.ts';
 import { integer, list, text, type Env } from '../shared/env.ts';
 import { redisSettingsFrom, type RedisSettings } from '../shared/redis-settings.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
@@ -26,6 +27,7 @@ export interface WebhookConfig {
     readonly allow: readonly string[];
     readonly deny: readonly string[];
     readonly cacheEntries: number;
+    readonly cacheMaxBytes: number;
     readonly freshForMs: number;
   };
 }
@@ -56,6 +58,7 @@ export function loadWebhookConfig(env: Env): WebhookConfig {
       allow: Object.freeze(list(env, 'SPEC_FETCH_ALLOW')),
       deny: Object.freeze(list(env, 'SPEC_FETCH_DENY')),
       cacheEntries: integer(env, 'SPEC_CACHE_ENTRIES', 500, 1, 100000),
+      cacheMaxBytes: integer(env, 'SPEC_CACHE_MAX_BYTES', SPEC_CACHE_MAX_BYTES, 1024, 8 * 1024 ** 3),
       freshForMs: integer(env, 'SPEC_CACHE_FRESH_SECONDS', 300, 0, 86400) * 1000,
     }),
   });

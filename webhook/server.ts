@@ -90,6 +90,7 @@ export async function startWebhook(
     allow: [...config.specFetch.allow],
     deny: [...config.specFetch.deny],
     cacheEntries: config.specFetch.cacheEntries,
+    cacheMaxBytes: config.specFetch.cacheMaxBytes,
     freshForMs: config.specFetch.freshForMs,
     log,
     onFetch: (outcome) => metrics.specFetches.inc({ outcome }),

@@ -3,7 +3,8 @@ import { PermanentError } from '../../shared/errors.ts';
 import type { ApimApiState, ApimClient } from '../clients/apim.ts';
 import { renderApiDefinition, specHashIn, type ApiDefinition } from '../render/api-definition.ts';
 import { apiIdFor, isOwnedBy } from '../render/api-id.ts';
-import { policyMeaning, renderPolicy, type PolicySettings } from '../render/policy.ts';
+import { renderPolicy, type PolicySettings } from '../render/policy.ts';
+import { policyMeaning } from '../render/policy-meaning.ts';
 import { subscriptionIdFor } from '../render/subscription-secret.ts';
 import type { ResolvedSpec } from './resolve-spec.ts';
 

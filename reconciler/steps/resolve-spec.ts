@@ -4,7 +4,7 @@ import { PermanentError, RetryableError } from '../../shared/errors.ts';
 import type { SpecFetcher, Validators } from '../../shared/openapi/fetch-spec.ts';
 import { parseDocument, type ImportFormat } from '../../shared/openapi/parse-document.ts';
 import { validateDocument } from '../../shared/openapi/validate-document.ts';
-import { LruCache } from '../../shared/openapi/lru-cache.ts';
+import { boundedCache, type CacheBounds } from '../../shared/openapi/bounded-cache.ts';
 
 /** APIM's limit for an inline import. */
 export const MAX_INLINE_IMPORT_BYTES = 4 * 1024 * 1024;
@@ -45,8 +45,12 @@ async function toImport(text: string, where: string): Promise<ResolvedSpec> {
  * document costs a 304 on resync. A transient fetch failure retries; a
  * definitive one (404, refused address, invalid document) waits for a change.
  */
-export function createSpecResolver(fetcher: SpecFetcher, cacheEntries = 500): SpecResolver {
-  const byUrl = new LruCache<string, { validators: Validators; textSha: string; spec: ResolvedSpec }>(cacheEntries);
+export function createSpecResolver(fetcher: SpecFetcher, bounds: CacheBounds): SpecResolver {
+  // The entries hold whole documents (up to 4 MiB each): the byte bound is what keeps memory in check.
+  const byUrl = boundedCache<{ validators: Validators; textSha: string; spec: ResolvedSpec }>(
+    bounds,
+    (entry, url) => url.length + entry.textSha.length + Buffer.byteLength(entry.spec.value),
+  );
   // Many ExposedAPIs often name one document (a burst of a component's APIs): one fetch and one validation serve them all.
   const inFlight = new Map<string, Promise<ResolvedSpec>>();
   const fromUrl = async (url: string): Promise<ResolvedSpec> => {

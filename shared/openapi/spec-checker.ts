@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { createSpecFetcher } from './fetch-spec.ts';
 import type { ResolveAll } from './guarded-agent.ts';
-import { LruCache } from './lru-cache.ts';
+import { boundedCache, SPEC_CACHE_MAX_BYTES } from './bounded-cache.ts';
 import { parseDocument } from './parse-document.ts';
 import { compileAllSchemaChecks } from './schema-validators.ts';
 import { createUrlChecker } from './url-checks.ts';
@@ -46,6 +46,8 @@ export interface SpecCheckerOptions {
   allow: readonly string[];
   deny: readonly string[];
   cacheEntries: number;
+  /** Bytes each result cache may hold (by URL, by document hash). */
+  cacheMaxBytes: number;
   freshForMs: number;
   log: Logger;
   /** Called once per network fetch with its outcome (a FetchOutcome label). */
@@ -56,6 +58,8 @@ export interface SpecCheckerOptions {
   now?: () => number;
 }
 
+const PENDING_RESULT_BYTES = 1024;
+
 export const SPEC_CHECK_DEFAULTS = Object.freeze({
   fetchTimeoutMs: 3000,
   /** The size limit of an inline APIM import. */
@@ -64,6 +68,7 @@ export const SPEC_CHECK_DEFAULTS = Object.freeze({
   allow: Object.freeze([]) as readonly string[],
   deny: Object.freeze([]) as readonly string[],
   cacheEntries: 500,
+  cacheMaxBytes: SPEC_CACHE_MAX_BYTES,
   freshForMs: 5 * 60 * 1000,
 });
 
@@ -83,19 +88,28 @@ export function createSpecChecker(options: SpecCheckerOptions): SpecChecker {
     resolveAll: options.resolveAll,
   });
   // Promises, so that identical documents admitted at once are validated once.
-  const byText = new LruCache<string, Promise<SpecCheckResult>>(options.cacheEntries);
+  const bounds = { maxEntries: options.cacheEntries, maxBytes: options.cacheMaxBytes };
+  // The size of a result is known only once it settles: count a pending one at an estimate, then at its JSON size.
+  const byText = boundedCache<Promise<SpecCheckResult>>(bounds, (_pending, key) => key.length + PENDING_RESULT_BYTES);
   const validateText = async (text: string): Promise<{ result: SpecCheckResult; cached: boolean }> => {
     const key = createHash('sha256').update(text).digest('hex');
     const known = byText.get(key);
     if (known) return { result: await known, cached: true };
     const pending = checkText(text);
     byText.set(key, pending);
+    void pending.then(
+      (result) => {
+        if (byText.peek(key) === pending)
+          byText.set(key, pending, { size: key.length + JSON.stringify(result).length });
+      },
+      () => undefined,
+    );
     return { result: await pending, cached: false };
   };
   const urls = createUrlChecker({
     fetcher,
     checkText: async (text) => (await validateText(text)).result,
-    cacheEntries: options.cacheEntries,
+    cache: bounds,
     freshForMs: options.freshForMs,
     now: options.now ?? Date.now,
     log: options.log,
@@ -131,7 +145,7 @@ async function checkText(text: string): Promise<SpecCheckResult> {
 }
 
 function checkOptions(options: SpecCheckerOptions): void {
-  for (const name of ['fetchTimeoutMs', 'maxBytes', 'cacheEntries'] as const) {
+  for (const name of ['fetchTimeoutMs', 'maxBytes', 'cacheEntries', 'cacheMaxBytes'] as const) {
     if (!Number.isFinite(options[name]) || options[name] <= 0)
       throw new Error(`spec checker option ${name} must be a positive number, not ${options[name]}`);
   }

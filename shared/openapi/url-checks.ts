@@ -1,7 +1,7 @@
 import type { Logger } from '../log.ts';
 import { describeUrl, type FetchNotModified, type FetchOk, type SpecFetcher } from './fetch-spec.ts';
 import type { Validators } from './http-metadata.ts';
-import { LruCache } from './lru-cache.ts';
+import { boundedCache, type CacheBounds } from './bounded-cache.ts';
 import type { SpecCheckResult } from './spec-checker.ts';
 
 /**
@@ -15,7 +15,7 @@ export interface UrlCheckDeps {
   fetcher: SpecFetcher;
   /** Validates fetched text; shares the inline cache, so identical content is validated once. */
   checkText: (text: string) => Promise<SpecCheckResult>;
-  cacheEntries: number;
+  cache: CacheBounds;
   freshForMs: number;
   now: () => number;
   log: Logger;
@@ -34,7 +34,8 @@ export function createUrlChecker(deps: UrlCheckDeps): {
   checkUrl(url: string): Promise<SpecCheckResult>;
   clear(): void;
 } {
-  const entries = new LruCache<string, UrlEntry>(deps.cacheEntries);
+  // An entry holds the check's result, not the document: its JSON is a fair measure.
+  const entries = boundedCache<UrlEntry>(deps.cache, (entry, url) => url.length + JSON.stringify(entry).length);
   const inFlight = new Map<string, Promise<SpecCheckResult>>();
 
   const freshUntil = (result: SpecCheckResult, maxAgeSeconds: number | undefined): number => {

@@ -40,12 +40,14 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
       tlsCaFile: undefined,
     },
     queuePrefix: DEFAULT_QUEUE_PREFIX,
+    adminHost: '0.0.0.0',
     adminPort: 9090,
     concurrency: 4,
     resyncIntervalSeconds: 600,
     ingressClass: 'istio',
     gatewayBaseUrl: undefined,
     armEndpoint: 'https://management.azure.com',
+    authorityHost: 'https://login.microsoftonline.com',
     apim: {
       serviceName: 'oda-apim',
       resourceGroup: 'oda-rg',
@@ -61,6 +63,7 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     apimPollIntervalMs: 1000,
     openMetricsImplementation: 'ServiceMonitor',
     requireReadyEndpoints: true,
+    specCache: { maxEntries: 500, maxBytes: 64 * 1024 * 1024 },
   });
   t.ok(
     Object.isFrozen(config) &&

@@ -266,4 +266,18 @@ t.test('bad options fail at creation', async (t) => {
   t.throws(() => createSpecChecker({ ...base, deny: ['10.0.0.0/99'] }), { message: /invalid prefix length/ });
   t.throws(() => createSpecChecker({ ...base, fetchTimeoutMs: 0 }), { message: /fetchTimeoutMs/ });
   t.throws(() => createSpecChecker({ ...base, cacheEntries: Number.NaN }), { message: /cacheEntries/ });
+  t.throws(() => createSpecChecker({ ...base, cacheMaxBytes: 0 }), { message: /cacheMaxBytes/ });
+});
+
+t.test('the result cache is bounded by bytes, a settled result counted at its own size', async (t) => {
+  const other = SMALL.replace('"Small"', '"Other"');
+  // A pending result counts as about 1 KiB, a settled one of SMALL as about 250 bytes.
+  const roomy = checkerFor(t, { cacheMaxBytes: 1500 }).checker;
+  await roomy.checkInline(SMALL);
+  await roomy.checkInline(other);
+  t.match(await roomy.checkInline(SMALL), { ok: true, cached: true }, 'both fit once the first had settled');
+  const tight = checkerFor(t, { cacheMaxBytes: 1100 }).checker;
+  await tight.checkInline(SMALL);
+  await tight.checkInline(other);
+  t.match(await tight.checkInline(SMALL), { ok: true, cached: false }, 'the first was evicted to make room');
 });

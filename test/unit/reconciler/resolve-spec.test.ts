@@ -5,6 +5,7 @@ import { PermanentError, RetryableError } from '../../../shared/errors.ts';
 import { fixtureText } from '../../helpers/resources.ts';
 
 const TMF620 = fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
+const BOUNDS = { maxEntries: 500, maxBytes: 64 * 1024 * 1024 };
 
 /** A fetcher of our own narrow interface that answers from a script and counts what it was asked. */
 function scripted(
@@ -27,7 +28,7 @@ const ok = (text: string, etag?: string): FetchResult =>
 
 t.test('concurrent resolves of one URL share one fetch and one validation', async (t) => {
   const fetcher = scripted(() => ok(TMF620, '"v1"'));
-  const resolver = createSpecResolver(fetcher);
+  const resolver = createSpecResolver(fetcher, BOUNDS);
   const results = await Promise.all(
     Array.from({ length: 10 }, () => resolver.resolve({ kind: 'url', url: 'https://specs/tmf620.json' })),
   );
@@ -45,7 +46,7 @@ t.test('later resolves revalidate with the stored ETag and reuse the result on 3
       ? ({ outcome: 'not-modified', validators: { etag: '"v1"' } } as unknown as FetchResult)
       : ok(TMF620, '"v1"'),
   );
-  const resolver = createSpecResolver(fetcher);
+  const resolver = createSpecResolver(fetcher, BOUNDS);
   const first = await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
   const second = await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
   t.same(
@@ -64,6 +65,7 @@ t.test('failures are classified: transient retries, definitive waits for a chang
           ? { outcome: 'http-error', message: 'answered 404', transient: false, status: 404 }
           : ok('hello: world\n'),
     ),
+    BOUNDS,
   );
   await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/503' }), RetryableError);
   await t.rejects(resolver.resolve({ kind: 'url', url: 'https://specs/404' }), PermanentError);
@@ -75,4 +77,28 @@ t.test('failures are classified: transient retries, definitive waits for a chang
     name: 'PermanentError',
     reason: 'InvalidOpenApiDocument',
   });
+});
+
+t.test('the document cache is bounded by bytes: a URL pushed out is fetched again unconditionally', async (t) => {
+  const fetcher = scripted((url, conditional) =>
+    conditional?.etag
+      ? ({ outcome: 'not-modified', validators: conditional } as unknown as FetchResult)
+      : ok(TMF620, `"${url}"`),
+  );
+  // Room for one TMF620 document, not two.
+  const resolver = createSpecResolver(fetcher, { maxEntries: 500, maxBytes: Buffer.byteLength(TMF620) * 1.5 });
+  await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
+  await resolver.resolve({ kind: 'url', url: 'https://specs/b.json' });
+  await resolver.resolve({ kind: 'url', url: 'https://specs/b.json' });
+  await resolver.resolve({ kind: 'url', url: 'https://specs/a.json' });
+  t.same(
+    fetcher.calls.map((c) => [c.url.slice(-6), c.conditional?.etag]),
+    [
+      ['a.json', undefined],
+      ['b.json', undefined],
+      ['b.json', '"https://specs/b.json"'],
+      ['a.json', undefined],
+    ],
+    'b stayed cached, a was evicted for it',
+  );
 });

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { golden, model } from '../../helpers/golden.ts';
 import type { ExposedApi } from '../../../shared/exposed-api/model.ts';
-import { policyMeaning, renderPolicy, type PolicySettings } from '../../../reconciler/render/policy.ts';
+import { renderPolicy, type PolicySettings } from '../../../reconciler/render/policy.ts';
+import { policyMeaning } from '../../../reconciler/render/policy-meaning.ts';
 import { exposedApi, fixtureObject, seedExposedApi } from '../../helpers/resources.ts';
 
 const TENANT = '00000000-0000-0000-0000-000000000001';

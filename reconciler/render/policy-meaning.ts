@@ -1,0 +1,76 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { escapeXml } from './policy.ts';
+
+/**
+ * Far above any policy document this operator writes or APIM stores; a
+ * larger one is not parsed, and so never equals the operator's policy.
+ */
+export const MAX_POLICY_MEANING_BYTES = 1024 * 1024;
+
+/** A node of fast-xml-parser's `preserveOrder` output: `{name: children, ':@': attributes}` or `{'#text': text}`. */
+type OrderedNode = Record<string, unknown>;
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  // Comments are dropped (no commentPropName); CDATA joins the text (no cdataPropName).
+  processEntities: true,
+  // Needed for numeric character references (`&#34;`); the HTML names it adds never occur in APIM's XML.
+  htmlEntities: true,
+});
+
+const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
+const unparsed = (xml: string): string => `unparsed:${collapse(xml)}`;
+const byName = ([a]: readonly [string, string], [b]: readonly [string, string]): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function canonical(nodes: readonly OrderedNode[]): string {
+  const out: string[] = [];
+  let text = '';
+  const flush = (): void => {
+    const collapsed = collapse(text);
+    if (collapsed !== '') out.push(escapeXml(collapsed));
+    text = '';
+  };
+  for (const node of nodes) {
+    if ('#text' in node) {
+      text += String(node['#text']);
+      continue;
+    }
+    flush();
+    const name = Object.keys(node).find((k) => k !== ':@') ?? '';
+    // XML normalises tabs and line breaks in attribute values to spaces; APIM's reformatting may write either.
+    const attrs = Object.entries((node[':@'] ?? {}) as Record<string, string>)
+      .map(([k, v]) => [k, v.replace(/[\t\r\n]/g, ' ')] as const)
+      .sort(byName);
+    const children = (node[name] ?? []) as OrderedNode[];
+    out.push(`<${name}${attrs.map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('')}>${canonical(children)}</${name}>`);
+  }
+  flush();
+  return out.join('');
+}
+
+/**
+ * A canonical form of a policy document for comparing by meaning: what APIM
+ * returns is reformatted (indentation, line endings, `<a />` vs `<a></a>`,
+ * attribute order, entities, CDATA). Comments, declarations and whitespace
+ * between elements are dropped, attributes sorted, entities decoded and
+ * re-escaped, text (CDATA included) joined, trimmed, and inner whitespace runs
+ * collapsed. Text that is not well-formed XML, is too large or has a DOCTYPE
+ * (whose entities could expand without bound; APIM never writes one) is
+ * returned whitespace-collapsed, so it compares unequal rather than throwing.
+ */
+export function policyMeaning(xml: string): string {
+  if (
+    Buffer.byteLength(xml) > MAX_POLICY_MEANING_BYTES ||
+    /<!DOCTYPE/i.test(xml) ||
+    XMLValidator.validate(xml) !== true
+  )
+    return unparsed(xml);
+  return canonical(parser.parse(xml) as OrderedNode[]);
+}
