@@ -9,6 +9,7 @@ import { describeRedisSettings, redisSettingsFrom, type RedisSettings } from '..
 import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
 import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
+import type { DashboardSettings } from './dashboard-auth.ts';
 
 export interface ReconcilerConfig {
   readonly redis: RedisSettings;
@@ -39,6 +40,8 @@ export interface ReconcilerConfig {
   readonly openMetricsImplementation: OpenMetricsImplementation;
   /** REQUIRE_READY_ENDPOINTS: Ready needs a ready endpoint of the implementing Service. */
   readonly requireReadyEndpoints: boolean;
+  /** DASHBOARD_*: who may use the queue dashboard, and whether it may change the queue. */
+  readonly dashboard: DashboardSettings;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -151,8 +154,31 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
     namespaces: monitoredNamespacesFrom(env),
     openMetricsImplementation: oneOf(env, 'OPENMETRICS_IMPLEMENTATION', OPENMETRICS_IMPLEMENTATIONS, 'ServiceMonitor'),
     requireReadyEndpoints: flag(env, 'REQUIRE_READY_ENDPOINTS', true),
+    dashboard: dashboardSettingsFrom(env),
   };
+  if (config.dashboard.localPort !== 0 && config.dashboard.localPort === config.adminPort)
+    throw new ConfigError(
+      `DASHBOARD_LOCAL_PORT: must differ from ADMIN_PORT (${config.adminPort}): the loopback dashboard listens beside the admin port`,
+    );
   return deepFreeze(config);
+}
+
+function dashboardSettingsFrom(env: Env): DashboardSettings {
+  const username = optionalText(env, 'DASHBOARD_USERNAME');
+  const passwordFile = optionalText(env, 'DASHBOARD_PASSWORD_FILE');
+  if (username !== undefined && passwordFile === undefined)
+    throw new ConfigError(
+      'DASHBOARD_USERNAME: is set but DASHBOARD_PASSWORD_FILE is not: give the password file or unset DASHBOARD_USERNAME',
+    );
+  if (username?.includes(':'))
+    throw new ConfigError('DASHBOARD_USERNAME: must not contain ":" (HTTP basic auth cannot carry it)');
+  return {
+    username: username ?? 'admin',
+    passwordFile,
+    tokenFile: optionalText(env, 'DASHBOARD_TOKEN_FILE'),
+    readOnly: flag(env, 'DASHBOARD_READ_ONLY', false),
+    localPort: integer(env, 'DASHBOARD_LOCAL_PORT', 9091, 0, 65535),
+  };
 }
 
 function deepFreeze<T extends object>(value: T): T {
@@ -183,5 +209,7 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     monitoredNamespaces: config.namespaces.patterns.length > 0 ? config.namespaces.patterns.join(',') : '(all)',
     openMetricsImplementation: config.openMetricsImplementation,
     requireReadyEndpoints: config.requireReadyEndpoints,
+    // Paths only: the files hold the credential.
+    dashboard: config.dashboard,
   };
 }

@@ -60,6 +60,7 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     apimPollIntervalMs: 1000,
     openMetricsImplementation: 'ServiceMonitor',
     requireReadyEndpoints: true,
+    dashboard: { username: 'admin', passwordFile: undefined, tokenFile: undefined, readOnly: false, localPort: 9091 },
   });
   t.ok(
     Object.isFrozen(config) &&
