@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +118,9 @@ async function main(): Promise<void> {
   const webhookPort = await freePort();
   const adminPort = await freePort();
   const webhookUrl = `https://127.0.0.1:${webhookPort}`;
+  // A throwaway dashboard password, as a mounted Secret would hold it.
+  const dashboardPassword = randomBytes(12).toString('base64url');
+  writeFileSync(join(work, 'dashboard-password'), `${dashboardPassword}\n`, { mode: 0o600 });
   const common = {
     REDIS_URL: world.env.REDIS_URL!,
     QUEUE_PREFIX: world.env.QUEUE_PREFIX!,
@@ -139,6 +143,11 @@ async function main(): Promise<void> {
     ADMIN_PORT: String(adminPort),
     ADMIN_HOST: '127.0.0.1',
     APIM_POLL_INTERVAL_MS: '50',
+    DASHBOARD_USERNAME: 'demo',
+    DASHBOARD_PASSWORD_FILE: join(work, 'dashboard-password'),
+    // Slow enough to watch a retrying job on the dashboard.
+    BACKOFF_BASE_MS: '2000',
+    BACKOFF_MAX_MS: '30000',
   });
   const agent = trustingAgent(certs.ca);
   const adminUrl = `http://127.0.0.1:${adminPort}`;
@@ -283,6 +292,40 @@ async function main(): Promise<void> {
     ),
   );
 
+  step('7. An API that keeps retrying: APIM answers 503 to its every PUT');
+  const retrying = 'demo-retrying';
+  const retryingId = apiIdFor(namespace, retrying);
+  azure.arm.failNext({ method: 'PUT', path: new RegExp(`^apis/${retryingId}$`) }, 503, { times: 1_000_000 });
+  await custom.createNamespacedCustomObject({
+    group: ref.group,
+    version: ref.version,
+    namespace,
+    plural: ref.plural,
+    body: exposedApi(
+      { path: '/demo/retrying/v1', specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } },
+      { name: retrying },
+    ),
+  });
+  await world.giveAddress(namespace, retrying);
+  const retryingStatus = (): any => (kube.get('exposedapis', namespace, retrying) as any)?.status;
+  await kube.waitFor(() => retryingStatus()?.retry?.attempts >= 1, 60_000);
+  const dashboard = `${adminUrl}/queues/queue/exposedapi-reconcile?status=delayed`;
+  const authorization = `Basic ${Buffer.from(`demo:${dashboardPassword}`).toString('base64')}`;
+  const refused = await fetch(dashboard);
+  const allowed = await fetch(dashboard, { headers: { authorization } });
+  console.log(
+    indent(
+      [
+        `status.retry: ${JSON.stringify(retryingStatus().retry)}`,
+        `Ready: ${JSON.stringify(retryingStatus().conditions.find((c: any) => c.type === 'Ready')?.reason)}`,
+        `dashboard ${dashboard}`,
+        `  user demo, password ${dashboardPassword} (throwaway, in ${join(work, 'dashboard-password')})`,
+        `  without it: ${refused.status} (${refused.headers.get('www-authenticate')}); with it: ${allowed.status}`,
+      ].join('\n'),
+    ),
+  );
+  if (refused.status !== 401 || allowed.status !== 200) throw new Error('the dashboard did not require its credential');
+
   step('Reconciler admin endpoints');
   const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
   console.log(
@@ -293,7 +336,7 @@ async function main(): Promise<void> {
           .split('\n')
           .filter((l) => l.startsWith('apim_operator_reconciles_total'))
           .map((l) => `  ${l}`),
-        `${adminUrl}/queues/   (BullMQ dashboard)`,
+        `${adminUrl}/queues/   (BullMQ dashboard: user demo, password ${dashboardPassword})`,
         `${adminUrl}/healthz, ${adminUrl}/readyz`,
         `webhook: ${webhookUrl}/metrics (CA ${certs.caFile})`,
       ].join('\n'),

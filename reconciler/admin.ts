@@ -1,9 +1,8 @@
 import { fastify, LogController, type FastifyInstance } from 'fastify';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../shared/log.ts';
+import type { DashboardCredential } from './dashboard-auth.ts';
+import { DASHBOARD_PATH, registerDashboard } from './dashboard.ts';
 import type { ReconcilerMetrics } from './metrics.ts';
 
 export interface AdminDeps {
@@ -12,18 +11,23 @@ export interface AdminDeps {
   readonly queue: Queue;
   /** Readiness details; `ready: false` makes /readyz answer 503. */
   readonly readiness: () => Promise<{ ready: boolean; details: Record<string, unknown> }>;
+  readonly dashboard: { readonly readOnly: boolean; readonly credential: DashboardCredential | undefined };
 }
 
-/**
- * The reconciler's admin port: health, readiness, Prometheus metrics, and the
- * queue dashboard under /queues (waiting, active, delayed = retrying, failed
- * with their errors). Plain HTTP: it is meant for the cluster network only.
- */
-export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
-  const app = fastify({
-    loggerInstance: deps.log,
+const bare = (log: Logger): FastifyInstance =>
+  fastify({
+    loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+
+/**
+ * The reconciler's admin port: health, readiness, Prometheus metrics and,
+ * when a credential is configured, the queue dashboard under /queues behind
+ * it. Without one the dashboard is not on this port at all (see
+ * buildLocalDashboardApp). Plain HTTP: it is meant for the cluster network only.
+ */
+export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
+  const app = bare(deps.log);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, details } = await deps.readiness();
@@ -32,13 +36,22 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
-  const board = new FastifyAdapter();
-  board.setBasePath('/queues');
-  createBullBoard({
-    queues: [new BullMQAdapter(deps.queue, { readOnlyMode: false })],
-    serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'ExposedAPI reconciles' } },
-  });
-  await app.register(board.registerPlugin(), { prefix: '/queues' });
+  if (deps.dashboard.credential) {
+    await registerDashboard(app, { queue: deps.queue, log: deps.log, ...deps.dashboard });
+  } else {
+    app.all(`${DASHBOARD_PATH}*`, async (_request, reply) =>
+      reply.code(404).send({
+        error:
+          'the queue dashboard is served on 127.0.0.1 only (DASHBOARD_LOCAL_PORT), as no DASHBOARD_PASSWORD_FILE or DASHBOARD_TOKEN_FILE is configured: use kubectl port-forward',
+      }),
+    );
+  }
+  return app;
+}
+
+/** The dashboard alone, without a credential: to be listened on 127.0.0.1 only (kubectl port-forward reaches it). */
+export async function buildLocalDashboardApp(deps: Pick<AdminDeps, 'log' | 'queue'> & { readonly readOnly: boolean }) {
+  const app = bare(deps.log);
+  await registerDashboard(app, { queue: deps.queue, log: deps.log, readOnly: deps.readOnly, credential: undefined });
   return app;
 }

@@ -10,6 +10,7 @@ import { DEFAULT_QUEUE_PREFIX } from '../shared/jobs.ts';
 import { monitoredNamespacesFrom, type MonitoredNamespaces } from '../shared/namespaces.ts';
 import { SPEC_CACHE_MAX_BYTES, type CacheBounds } from '../shared/openapi/bounded-cache.ts';
 import { OPENMETRICS_IMPLEMENTATIONS, type OpenMetricsImplementation } from './render/scrape.ts';
+import type { DashboardSettings } from './dashboard-auth.ts';
 
 export interface ReconcilerConfig {
   readonly redis: RedisSettings;
@@ -46,6 +47,8 @@ export interface ReconcilerConfig {
   readonly requireReadyEndpoints: boolean;
   /** SPEC_CACHE_ENTRIES, SPEC_CACHE_MAX_BYTES: the fetched documents kept for revalidation. */
   readonly specCache: CacheBounds;
+  /** DASHBOARD_*: who may use the queue dashboard, and whether it may change the queue. */
+  readonly dashboard: DashboardSettings;
 }
 
 /** Reads one secret by name; undefined when the vault has no such secret. */
@@ -177,8 +180,31 @@ export async function loadReconcilerConfig(env: Env, secrets?: SecretReader): Pr
       maxEntries: integer(env, 'SPEC_CACHE_ENTRIES', 500, 1, 100_000),
       maxBytes: integer(env, 'SPEC_CACHE_MAX_BYTES', SPEC_CACHE_MAX_BYTES, 1024, 8 * 1024 ** 3),
     },
+    dashboard: dashboardSettingsFrom(env),
   };
+  if (config.dashboard.localPort !== 0 && config.dashboard.localPort === config.adminPort)
+    throw new ConfigError(
+      `DASHBOARD_LOCAL_PORT: must differ from ADMIN_PORT (${config.adminPort}): the loopback dashboard listens beside the admin port`,
+    );
   return deepFreeze(config);
+}
+
+function dashboardSettingsFrom(env: Env): DashboardSettings {
+  const username = optionalText(env, 'DASHBOARD_USERNAME');
+  const passwordFile = optionalText(env, 'DASHBOARD_PASSWORD_FILE');
+  if (username !== undefined && passwordFile === undefined)
+    throw new ConfigError(
+      'DASHBOARD_USERNAME: is set but DASHBOARD_PASSWORD_FILE is not: give the password file or unset DASHBOARD_USERNAME',
+    );
+  if (username?.includes(':'))
+    throw new ConfigError('DASHBOARD_USERNAME: must not contain ":" (HTTP basic auth cannot carry it)');
+  return {
+    username: username ?? 'admin',
+    passwordFile,
+    tokenFile: optionalText(env, 'DASHBOARD_TOKEN_FILE'),
+    readOnly: flag(env, 'DASHBOARD_READ_ONLY', false),
+    localPort: integer(env, 'DASHBOARD_LOCAL_PORT', 9091, 0, 65535),
+  };
 }
 
 function deepFreeze<T extends object>(value: T): T {
@@ -213,5 +239,7 @@ export function describeConfig(config: ReconcilerConfig): Record<string, unknown
     openMetricsImplementation: config.openMetricsImplementation,
     requireReadyEndpoints: config.requireReadyEndpoints,
     specCache: config.specCache,
+    // Paths only: the files hold the credential.
+    dashboard: config.dashboard,
   };
 }

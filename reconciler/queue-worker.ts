@@ -11,6 +11,9 @@ import { PermanentError, RetryableError, errorMessage } from '../shared/errors.t
 import type { Logger } from '../shared/log.ts';
 import type { RedisConnections } from '../shared/redis-connection.ts';
 
+/** The status reason of a failure that is retried (reconcile.ts writes the same). */
+const RETRYING_REASON = 'RetryingAfterError';
+
 /** What a reconcile asks of the queue: done, or look again later without counting it a failure. */
 export type ReconcileOutcome =
   | { readonly kind: 'done' }
@@ -82,12 +85,19 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     try {
       outcome = await options.handler(key, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 });
     } catch (error) {
+      // The status reason leads the job's error (its failedReason), so the dashboard shows how the failure was classified.
       if (error instanceof PermanentError) {
         settle('permanent');
-        throw new UnrecoverableError(error.message);
+        throw new UnrecoverableError(`${error.reason}: ${error.message}`);
       }
       settle('retrying');
-      throw error;
+      throw new RetryableError(`${RETRYING_REASON}: ${errorMessage(error)}`, {
+        cause: error,
+        ...(error instanceof RetryableError && error.attempt !== undefined ? { attempt: error.attempt } : {}),
+        ...(error instanceof RetryableError && error.retryAfterMs !== undefined
+          ? { retryAfterMs: error.retryAfterMs }
+          : {}),
+      });
     }
     settle(outcome.kind === 'requeue' ? 'requeued' : 'done');
     return outcome;

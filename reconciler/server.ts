@@ -10,7 +10,8 @@ import { createQueueEnqueuer } from '../shared/enqueue.ts';
 import { loadKubeConfig } from '../shared/kube/config.ts';
 import { createSpecFetcher } from '../shared/openapi/fetch-spec.ts';
 import { SPEC_CHECK_DEFAULTS } from '../shared/openapi/spec-checker.ts';
-import { buildAdminApp } from './admin.ts';
+import { buildAdminApp, buildLocalDashboardApp } from './admin.ts';
+import { readDashboardCredential } from './dashboard-auth.ts';
 import { createApimClient } from './clients/apim.ts';
 import { createAzureCredential } from '../shared/azure-credential.ts';
 import { createRedisConnections } from '../shared/redis-connection.ts';
@@ -29,6 +30,8 @@ import { createRedisSyncMarks } from './sync-marks.ts';
 export interface RunningReconciler {
   /** `http://127.0.0.1:PORT` of the admin endpoints. */
   readonly adminUrl: string;
+  /** The queue dashboard: on the admin port behind the credential, else on the loopback-only listener. */
+  readonly dashboardUrl: string;
   /** Runs a full resync now. */
   resync(): Promise<number>;
   /** Stops watching and taking jobs; running reconciles get `graceMs` to finish, then are handed back. */
@@ -58,6 +61,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const vaultUrl = keyVaultUrlFrom(env);
   const config = await loadReconcilerConfig(env, vaultUrl ? createSecretReader(vaultUrl, credential) : undefined);
   log.info(describeConfig(config), 'Configuration loaded');
+  const dashboardCredential = readDashboardCredential(config.dashboard);
 
   // Redis with Entra ID takes tokens from the same credential as ARM and Key Vault.
   const connections = await createRedisConnections(config.redis, { log, credential });
@@ -180,17 +184,34 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       const ready = watcher.cache.synced('exposedapis') && redis.status === 'ready';
       return { ready, details: { informers, lastResyncAt, redis: redis.status } };
     },
+    dashboard: { readOnly: config.dashboard.readOnly, credential: dashboardCredential },
   });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const { port } = admin.server.address() as AddressInfo;
-  log.info({ adminPort: port, concurrency: config.concurrency }, 'Reconciler started');
+  // Without a credential the dashboard is reachable only from inside the Pod: kubectl port-forward, never the network.
+  const local = dashboardCredential
+    ? undefined
+    : await buildLocalDashboardApp({ log, queue, readOnly: config.dashboard.readOnly });
+  await local?.listen({ host: '127.0.0.1', port: config.dashboard.localPort });
+  const dashboardPort = local ? (local.server.address() as AddressInfo).port : port;
+  log.info(
+    {
+      adminPort: port,
+      concurrency: config.concurrency,
+      dashboard: `${dashboardCredential ? '0.0.0.0' : '127.0.0.1'}:${dashboardPort}/queues`,
+      dashboardAuth: dashboardCredential ? 'required' : 'none (loopback only)',
+      dashboardReadOnly: config.dashboard.readOnly,
+    },
+    'Reconciler started',
+  );
   return {
     adminUrl: `http://127.0.0.1:${port}`,
+    dashboardUrl: `http://127.0.0.1:${dashboardPort}/queues`,
     resync: () => watcher.resync(),
     async close(graceMs) {
       await watcher.stop();
       await worker.close(graceMs);
-      await Promise.all([admin.close(), enqueuer.close(), fetcher.close()]);
+      await Promise.all([admin.close(), local?.close(), enqueuer.close(), fetcher.close()]);
       await queue.close();
       redis.disconnect();
       connections.close();

@@ -89,6 +89,7 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
     QUEUE_PREFIX: prefix,
     ADMIN_PORT: '0',
     ADMIN_HOST: '127.0.0.1',
+    DASHBOARD_LOCAL_PORT: '0',
     RESYNC_INTERVAL_SECONDS: '3600',
     BACKOFF_BASE_MS: '50',
     BACKOFF_MAX_MS: '1000',

@@ -64,6 +64,7 @@ t.test('defaults, with every APIM and Entra value from Key Vault', async (t) => 
     openMetricsImplementation: 'ServiceMonitor',
     requireReadyEndpoints: true,
     specCache: { maxEntries: 500, maxBytes: 64 * 1024 * 1024 },
+    dashboard: { username: 'admin', passwordFile: undefined, tokenFile: undefined, readOnly: false, localPort: 9091 },
   });
   t.ok(
     Object.isFrozen(config) &&

@@ -42,6 +42,7 @@ async function validate(object: Rendered): Promise<void> {
 t.test('CI values files exist for every install the README describes', async (t) => {
   t.same(CASES.map((c) => c.name).sort(), [
     'canvas',
+    'dashboard',
     'defaults',
     'external-redis-entra',
     'external-redis-password',
@@ -195,6 +196,48 @@ t.test('Entra ID for Redis: the webhook gets the workload identity too, and no r
   t.equal(webhook?.pod.serviceAccountName, `${RELEASE.name}-webhook`);
 });
 
+t.test(
+  'the queue dashboard: credential files from the Secret, read-only, the admin port behind a NetworkPolicy',
+  async (t) => {
+    const defaults = render([]);
+    const plain = podSpecs(defaults).find((p) => p.name.endsWith('-reconciler'))!.pod.containers[0];
+    t.equal(
+      env(plain, 'DASHBOARD_PASSWORD_FILE'),
+      undefined,
+      'by default no credential: the dashboard stays on the loopback',
+    );
+    t.equal(env(plain, 'DASHBOARD_READ_ONLY'), 'false');
+    const defaultPolicy = defaults.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-reconciler'));
+    t.same(defaultPolicy?.spec.ingress, [
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: 9090, protocol: 'TCP' }],
+      },
+    ]);
+
+    const objects = render([join(CHART, 'ci/dashboard-values.yaml')]);
+    const { pod, object: deployment } = podSpecs(objects).find((p) => p.name.endsWith('-reconciler'))!;
+    const container = pod.containers[0];
+    t.equal(env(container, 'DASHBOARD_USERNAME'), 'ops');
+    t.equal(env(container, 'DASHBOARD_PASSWORD_FILE'), '/run/secrets/dashboard/password');
+    t.equal(env(container, 'DASHBOARD_TOKEN_FILE'), '/run/secrets/dashboard/token');
+    t.equal(env(container, 'DASHBOARD_READ_ONLY'), 'true');
+    const mount = container.volumeMounts.find((m: Rendered) => m.name === 'dashboard-credential');
+    t.match(mount, { mountPath: '/run/secrets/dashboard', readOnly: true });
+    const volume = pod.volumes.find((v: Rendered) => v.name === 'dashboard-credential');
+    t.same(volume?.secret, {
+      secretName: 'apim-dashboard',
+      items: [
+        { key: 'password', path: 'password' },
+        { key: 'token', path: 'token' },
+      ],
+    });
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name.endsWith('-reconciler'));
+    t.same(policy?.spec.ingress[0].from, [{ namespaceSelector: { matchLabels: { team: 'platform-monitoring' } } }]);
+    t.same(policy?.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels, "the reconciler's Pods");
+  },
+);
+
 t.test('values.schema.json refuses what cannot work, naming the value', async (t) => {
   const cases: [string[], RegExp][] = [
     [['redis.bundled.enabled=false'], /redis\/external\/url/],
@@ -222,6 +265,7 @@ t.test('values.schema.json refuses what cannot work, naming the value', async (t
       /minReplicas must not exceed maxReplicas/,
     ],
     [['monitoring.serviceMonitor.interval=30'], /serviceMonitor\/interval/],
+    [['dashboard.username=a:b'], /username/],
   ];
   for (const [sets, expected] of cases) {
     const args = ['template', RELEASE.name, CHART, ...sets.flatMap((s) => ['--set', s])];
