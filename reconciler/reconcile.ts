@@ -196,7 +196,8 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     }
     const hash = specHash(object);
     const unchanged = (object.status as { observedSpecHash?: unknown } | undefined)?.observedSpecHash === hash;
-    if (unchanged && failedForGood(object.status)) {
+    // A failed job runs again with attempts already made only when someone retried it (the dashboard): then it runs.
+    if (unchanged && failedForGood(object.status) && context.attempt === 1) {
       log.debug('Skipped: the last reconcile of this spec failed for good; waiting for a change to the ExposedAPI');
       if (isExposedApiStatus(object.status)) await syncComponent(kube, object, object.status, log);
       return { kind: 'done' };

@@ -213,6 +213,13 @@ t.test('every failure class, through the real SDKs', async (t) => {
       await kube.waitFor(() => ready(name)?.status === 'False' && ready(name)?.reason !== 'WaitingForIngressAddress');
       const puts = putsOf(apiId).length;
 
+      // Retried from the dashboard (BullMQ's job.retry, as bull-board calls it): it runs again, and fails the same way.
+      const failed = await waitForFailedJob(`${NS}/${name}`);
+      await failed.retry('failed');
+      await kube.waitFor(() => putsOf(apiId).length > puts, 30_000);
+      await waitForFailedJob(`${NS}/${name}`);
+      const afterRetry = putsOf(apiId).length;
+
       // Asking without removing the cause: it runs once more and fails the same way.
       const request = (at: string) =>
         custom.patchNamespacedCustomObject(
@@ -220,7 +227,7 @@ t.test('every failure class, through the real SDKs', async (t) => {
           merge,
         );
       await request('1');
-      await kube.waitFor(() => putsOf(apiId).length > puts, 30_000);
+      await kube.waitFor(() => putsOf(apiId).length > afterRetry, 30_000);
       await kube.waitFor(() => ready(name)?.status === 'False' && !status(name)?.retry);
       t.not(ready(name).reason, 'RetryingAfterError', 'still permanent');
 
