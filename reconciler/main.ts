@@ -2,6 +2,7 @@ import { createLogger } from '../shared/log.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { integer } from '../shared/env.ts';
 import { startReconciler, type RunningReconciler } from './server.ts';
+import { NO_TRACING, startTracing, type Tracing } from '../shared/tracing.ts';
 
 const log = createLogger('reconciler');
 
@@ -9,18 +10,23 @@ const log = createLogger('reconciler');
 let reconciler: RunningReconciler | undefined;
 let stopping: string | undefined;
 let graceMs = 45_000;
+let tracing: Tracing = NO_TRACING;
 const shutdown = (signal: string): void => {
   if (stopping) return;
   stopping = signal;
   if (!reconciler) return; // start-up finishes, then closes at once
   log.info({ signal, graceMs }, 'Shutting down: no new jobs, finishing running ones');
-  reconciler.close(graceMs).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      log.error({ err: errorMessage(error) }, 'Shutdown failed');
-      process.exit(1);
-    },
-  );
+  // The spans of the last reconciles are exported before the process ends.
+  reconciler
+    .close(graceMs)
+    .then(() => tracing.shutdown())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: errorMessage(error) }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
 };
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));
@@ -28,6 +34,7 @@ process.once('SIGINT', () => shutdown('SIGINT'));
 try {
   // Kubernetes waits terminationGracePeriodSeconds (60 in k8s/) before SIGKILL: finish or hand back running jobs well before.
   graceMs = integer(process.env, 'SHUTDOWN_GRACE_SECONDS', 45, 0, 3600) * 1000;
+  tracing = await startTracing(process.env, 'oda-apim-operator-reconciler', log);
   reconciler = await startReconciler(process.env, log);
   if (stopping) {
     const signal = stopping;
