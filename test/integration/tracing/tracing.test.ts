@@ -108,6 +108,11 @@ t.test('one admission is traced down to the ARM PUT; a job that absorbed two adm
     ),
     'a Kubernetes call is its child',
   );
+  t.match(
+    reconciler.output(),
+    new RegExp(`"trace_id":"${reconcile?.traceId}","span_id":"[0-9a-f]{16}"`),
+    'the reconcile logged with its trace id',
+  );
   const all = receiver.bodies.join('\n');
   for (const secret of [
     world.env.AZURE_CLIENT_SECRET ?? 'unset',
