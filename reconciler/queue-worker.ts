@@ -10,6 +10,7 @@ import { backoffDelay, type BackoffSettings } from '../shared/backoff.ts';
 import { PermanentError, RetryableError, errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import type { RedisConnections } from '../shared/redis-connection.ts';
+import { reconcileSpan } from './reconcile-span.ts';
 
 /** The status reason of a failure that is retried (reconcile.ts writes the same). */
 const RETRYING_REASON = 'RetryingAfterError';
@@ -38,6 +39,8 @@ export interface QueueWorkerOptions {
   readonly lockDurationMs?: number;
   readonly random?: () => number;
   readonly onSettled?: (key: string, result: 'done' | 'requeued' | 'retrying' | 'permanent', ms: number) => void;
+  /** Wraps each reconcile in a span linked to the admissions it absorbed (reconcile-span.ts). */
+  readonly tracing?: boolean;
 }
 
 export interface QueueWorker {
@@ -67,7 +70,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   /** Jobs this worker runs now, with the lock token that lets close() hand them back. */
   const running = new Map<string, { job: Job<ReconcileJobData>; token: string | undefined; done: Promise<unknown> }>();
   const process = async (job: Job<ReconcileJobData>, token?: string): Promise<ReconcileOutcome> => {
-    const run = reconcile(job);
+    const run = options.tracing ? reconcileSpan(producer, options.prefix, job, () => reconcile(job)) : reconcile(job);
     const id = job.id ?? '';
     running.set(id, { job, token, done: run.catch(() => undefined) });
     try {

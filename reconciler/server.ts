@@ -26,6 +26,7 @@ import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
 import { createArmBudget } from './arm-budget.ts';
 import { createRedisSyncMarks } from './sync-marks.ts';
+import { tracingSettings } from '../shared/tracing.ts';
 
 export interface RunningReconciler {
   /** `http://127.0.0.1:PORT` of the admin endpoints. */
@@ -170,6 +171,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     backoff: config.backoff,
     handler,
     log,
+    tracing: tracingSettings(env).enabled,
     onSettled: (_key, result, ms) => {
       metrics.reconciles.inc({ result });
       metrics.reconcileDuration.observe({ result }, ms / 1000);

@@ -9,11 +9,15 @@ import {
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
 import type { RedisConnections } from './redis-connection.ts';
+import { activeTraceparent } from './tracing.ts';
+import { recordAdmission } from './tracing-links.ts';
 
 /** What admission needs of the queue: ask for a reconcile of a key, and report connection health. */
 export interface ReconcileEnqueuer {
   /** `replace` and `delayMs` as in EnqueueOptions; the enqueuer's own delay when none is given. */
   enqueue(key: string, options?: EnqueueOptions): Promise<void>;
+  /** Records the active trace context for the key's next reconcile without queueing (a request coalesced into a queued job). */
+  note?(key: string): Promise<void>;
   state(): string;
   close(): Promise<void>;
 }
@@ -50,14 +54,22 @@ export function createQueueEnqueuer(options: {
   });
   const queue = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection, prefix: options.prefix });
   queue.on('error', () => undefined); // already logged by the connection's handler
+  /** With tracing on, the active span's context goes on the key's link list (see tracing-links.ts); off, nothing is sent. */
+  const note = async (key: string, traceparent = activeTraceparent()): Promise<void> => {
+    if (traceparent) await recordAdmission(connection, options.prefix, key, traceparent);
+  };
   return {
     async enqueue(key, enqueueOptions = {}) {
+      const traceparent = activeTraceparent();
+      // The link first, so that a worker taking the job at once finds it.
+      await note(key, traceparent);
       await queue.add(
         RECONCILE_JOB,
-        { key },
+        traceparent ? { key, traceparent } : { key },
         reconcileJobOptions(key, { delayMs: options.delayMs, ...enqueueOptions }),
       );
     },
+    note: (key) => note(key),
     state: () => connection.status,
     async close() {
       // Disconnect first: with Redis down, BullMQ would otherwise wait for a connection that never comes.
@@ -86,11 +98,16 @@ export function coalescing(
     async enqueue(key, options) {
       const at = now();
       const last = queuedAt.get(key);
-      if (last !== undefined && at - last < windowMs) return;
+      if (last !== undefined && at - last < windowMs) {
+        // Still an admission the queued job will act on: its span is linked from that reconcile.
+        await enqueuer.note?.(key);
+        return;
+      }
       await enqueuer.enqueue(key, options);
       if (queuedAt.size >= MAX_KEYS) queuedAt.clear();
       queuedAt.set(key, at);
     },
+    ...(enqueuer.note ? { note: enqueuer.note } : {}),
     state: () => enqueuer.state(),
     close: () => enqueuer.close(),
   };

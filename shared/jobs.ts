@@ -2,8 +2,9 @@ import type { JobsOptions } from 'bullmq';
 
 /**
  * The one place that knows how reconcile work is queued: the queue's name,
- * what a job holds, and how repeated keys collapse. A job holds only the key:
- * the worker reads the live object, so nothing in a job can go stale or leak.
+ * what a job holds, and how repeated keys collapse. A job holds only the key
+ * (and, with tracing on, the W3C trace context of the request that queued
+ * it): the worker reads the live object, so nothing in a job can go stale or leak.
  */
 export const RECONCILE_QUEUE = 'exposedapi-reconcile';
 export const RECONCILE_JOB = 'reconcile';
@@ -12,6 +13,8 @@ export const DEFAULT_QUEUE_PREFIX = 'bull';
 
 export interface ReconcileJobData {
   readonly key: string;
+  /** W3C `traceparent` of the admission that made the job; the reconcile's span is its child. Only ids, never a secret. */
+  readonly traceparent?: string;
 }
 
 /** The backoff type the reconciler's workers compute (shared/backoff.ts): exponential, jittered, capped, Retry-After aware. */

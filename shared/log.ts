@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { traceFields } from './tracing.ts';
 
 export type { Logger };
 
@@ -29,7 +30,13 @@ export function createLogger(
   level = process.env.LOG_LEVEL ?? 'info',
   destination?: pino.DestinationStream,
 ): Logger {
-  const options: LoggerOptions = { name, level, redact: { paths: REDACT, censor: '[redacted]' } };
+  const options: LoggerOptions = {
+    name,
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    // A line written inside a span carries its trace_id and span_id; with tracing off there is never an active span.
+    mixin: traceFields,
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -1,8 +1,14 @@
-import { fastify, LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  fastify,
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginCallback,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../shared/log.ts';
 import { admissionReviewSchema, admissionResponseSchema, review, type AdmissionReview } from './admission/review.ts';
-import { decideMutation, decideValidation } from './admission/decide.ts';
+import { admissionKey, decideMutation, decideValidation } from './admission/decide.ts';
 import {
   localChecks,
   openApiDocument,
@@ -14,6 +20,8 @@ import { enqueueWithin, type ReconcileEnqueuer } from '../shared/enqueue.ts';
 import type { MonitoredNamespaces } from '../shared/namespaces.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { TLS_PROTOCOLS } from './tls.ts';
+import { RESOURCE_KEY_ATTRIBUTE } from '../shared/tracing.ts';
+import { trace } from '@opentelemetry/api';
 
 export interface WebhookDeps {
   readonly log: Logger;
@@ -25,8 +33,18 @@ export interface WebhookDeps {
   readonly bodyLimitBytes: number;
   /** Where this operator serves ExposedAPIs; elsewhere they are admitted as they are. */
   readonly namespaces: MonitoredNamespaces;
+  /** Makes a span per admission (shared/tracing.ts); absent when tracing is off. */
+  readonly tracingPlugin?: FastifyPluginCallback;
   /** Serve HTTPS with these; without, plain HTTP (for app.inject in tests). */
   readonly tls?: SecureContextOptions;
+}
+
+/** Names the resource on the admission's span (a no-op when tracing is off). */
+function annotate(admission: AdmissionReview['request']): void {
+  trace.getActiveSpan()?.setAttributes({
+    [RESOURCE_KEY_ATTRIBUTE]: admissionKey(admission),
+    'k8s.admission.operation': admission.operation,
+  });
 }
 
 /** The admission server's routes; listening, certificates on disk and signals are server.ts's business. */
@@ -39,6 +57,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     ...(deps.tls ? { https: { ...deps.tls, ...TLS_PROTOCOLS } } : {}),
   };
   const app = fastify(options) as unknown as FastifyInstance;
+  if (deps.tracingPlugin) void app.register(deps.tracingPlugin);
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
@@ -75,6 +94,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     const admission = request.body.request;
     const ignored = unmonitored('validate', admission);
     if (ignored) return ignored;
+    annotate(admission);
     const decision = await decideValidation(admission, validators);
     const key = decision.enqueue ?? `${admission.namespace ?? ''}/${admission.name ?? ''}`;
     if (decision.enqueue) {
@@ -109,6 +129,7 @@ export function buildApp(deps: WebhookDeps): FastifyInstance {
     const admission = request.body.request;
     const ignored = unmonitored('mutate', admission);
     if (ignored) return ignored;
+    annotate(admission);
     const response = decideMutation(admission);
     deps.metrics.admissions.inc({ webhook: 'mutate', operation: admission.operation, result: 'allowed' });
     deps.metrics.latency.observe({ webhook: 'mutate' }, Number(process.hrtime.bigint() - started) / 1e9);

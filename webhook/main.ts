@@ -3,6 +3,7 @@ import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { loadWebhookConfig } from './config.ts';
 import { logLevelFrom } from '../shared/log-level.ts';
 import { startWebhook } from './server.ts';
+import { startTracing } from '../shared/tracing.ts';
 
 let level: string;
 try {
@@ -15,16 +16,21 @@ const log = createLogger('webhook', level);
 
 try {
   const config = loadWebhookConfig(process.env);
-  const webhook = await startWebhook(config, process.env, log);
+  const tracing = await startTracing(process.env, 'oda-apim-operator-webhook', log);
+  const webhook = await startWebhook(config, process.env, log, { tracing });
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'Shutting down: finishing requests in flight');
-    webhook.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: errorMessage(error) }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
+    // The spans of the last requests are exported before the process ends.
+    webhook
+      .close()
+      .then(() => tracing.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: errorMessage(error) }, 'Shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

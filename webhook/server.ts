@@ -16,6 +16,7 @@ import { loadKubeConfig } from '../shared/kube/config.ts';
 import type { PathClaims } from './admission/validators.ts';
 import { readTls, TLS_PROTOCOLS, watchTls } from './tls.ts';
 import type { MonitoredNamespaces } from '../shared/namespaces.ts';
+import type { Tracing } from '../shared/tracing.ts';
 
 export interface RunningWebhook {
   readonly app: FastifyInstance;
@@ -77,7 +78,7 @@ export async function startWebhook(
   config: WebhookConfig,
   env: Env,
   log: Logger,
-  overrides: { enqueuer?: ReconcileEnqueuer } = {},
+  overrides: { enqueuer?: ReconcileEnqueuer; tracing?: Tracing } = {},
 ): Promise<RunningWebhook> {
   const tls = await readTls({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile });
   // Compiling the OpenAPI schemas takes ~0.5 s: pay it before the first admission, not during it.
@@ -106,6 +107,7 @@ export async function startWebhook(
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
     namespaces: config.namespaces,
+    ...(overrides.tracing?.fastifyPlugin ? { tracingPlugin: overrides.tracing.fastifyPlugin } : {}),
     tls,
   });
   const reload = watchTls({

@@ -4,6 +4,7 @@ import type { Agent } from 'undici';
 import { loadWebhookConfig } from '../../webhook/config.ts';
 import { startWebhook, type RunningWebhook } from '../../webhook/server.ts';
 import type { ReconcileEnqueuer } from '../../shared/enqueue.ts';
+import type { Tracing } from '../../shared/tracing.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
 import { silentLogger, type Logger } from '../../shared/log.ts';
 import { makeCerts, type TestCerts } from './certs.ts';
@@ -21,7 +22,7 @@ export interface TestWebhook extends RunningWebhook {
 /** The real webhook over HTTPS on a free port, with its own certificates and queue prefix. */
 export async function startTestWebhook(
   env: Record<string, string> = {},
-  overrides: { enqueuer?: ReconcileEnqueuer; log?: Logger } = {},
+  overrides: { enqueuer?: ReconcileEnqueuer; log?: Logger; tracing?: Tracing } = {},
 ): Promise<TestWebhook> {
   const certs = makeCerts();
   const prefix = `test-${randomUUID()}`;

@@ -4,6 +4,7 @@ import type { Env } from '../../shared/env.ts';
 import { createAzureCredential } from '../../shared/azure-credential.ts';
 import { loadKubeConfig } from '../../shared/kube/config.ts';
 import { logLevelFrom } from '../../shared/log-level.ts';
+import { tracingSettings } from '../../shared/tracing.ts';
 import { loadWebhookConfig } from '../../webhook/config.ts';
 import { keyVaultUrlFrom, loadReconcilerConfig, shutdownGraceMsFrom } from '../../reconciler/config.ts';
 
@@ -42,7 +43,7 @@ const LOADERS: Record<Process, (env: Env) => Promise<unknown>> = {
   webhook: async (env) => {
     loadKubeConfig(env);
     createAzureCredential(env);
-    return { config: loadWebhookConfig(env), logLevel: logLevelFrom(env) };
+    return { config: loadWebhookConfig(env), logLevel: logLevelFrom(env), tracing: tracingSettings(env) };
   },
   reconciler: async (env) => {
     loadKubeConfig(env);
@@ -52,6 +53,7 @@ const LOADERS: Record<Process, (env: Env) => Promise<unknown>> = {
       config: await loadReconcilerConfig(env),
       graceMs: shutdownGraceMsFrom(env),
       logLevel: logLevelFrom(env),
+      tracing: tracingSettings(env),
     };
   },
 };

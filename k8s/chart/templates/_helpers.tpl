@@ -64,6 +64,30 @@ redis://{{ include "op.name" . }}-redis:6379
 {{- end }}
 {{- end }}
 
+{{/* OpenTelemetry: the standard OTEL_* variables, only when an endpoint is set (tracing is off otherwise). */}}
+{{- define "op.tracingEnv" -}}
+{{- with .root.Values.tracing }}
+{{- if .otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .protocol | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "oda-apim-operator-%s" $.component | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ .sampler | quote }}
+{{- if .samplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .samplerArg | quote }}
+{{- end }}
+{{- if .resourceAttributes }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ .resourceAttributes | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "op.redisMounts" -}}
 {{- if not .Values.redis.bundled.enabled }}
 {{- if .Values.redis.external.passwordSecret.name }}

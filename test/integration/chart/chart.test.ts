@@ -177,6 +177,22 @@ t.test('plain namespace names confine the reconciler to Roles in them and the we
   t.equal(config?.data.MONITORED_NAMESPACES, 'components,odacompns-*');
 });
 
+t.test('tracing: the OTEL_* variables in both Deployments only when an endpoint is set', async (t) => {
+  const canvas = podSpecs(render([join(CHART, 'ci/canvas-values.yaml')])).filter((p) =>
+    p.name.startsWith('Deployment'),
+  );
+  t.equal(canvas.length, 2);
+  for (const { pod, name } of canvas) {
+    t.equal(env(pod.containers[0], 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'http://otel-collector.monitoring.svc:4318', name);
+    t.match(env(pod.containers[0], 'OTEL_SERVICE_NAME'), /^oda-apim-operator-(webhook|reconciler)$/, name);
+  }
+  for (const { pod, name } of podSpecs(render([join(CHART, 'ci/defaults-values.yaml')])))
+    t.notOk(
+      pod.containers[0].env?.some((e: Rendered) => e.name.startsWith('OTEL_')),
+      `${name}: no OTEL_* by default`,
+    );
+});
+
 t.test('Entra ID for Redis: the webhook gets the workload identity too, and no reconciler rights', async (t) => {
   const objects = render([join(CHART, 'ci/external-redis-entra-values.yaml')]);
   const webhookAccount = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name.endsWith('-webhook'));
@@ -266,6 +282,7 @@ t.test('values.schema.json refuses what cannot work, naming the value', async (t
     ],
     [['monitoring.serviceMonitor.interval=30'], /serviceMonitor\/interval/],
     [['dashboard.username=a:b'], /username/],
+    [['tracing.otlpEndpoint=collector:4318'], /otlpEndpoint/],
   ];
   for (const [sets, expected] of cases) {
     const args = ['template', RELEASE.name, CHART, ...sets.flatMap((s) => ['--set', s])];
