@@ -13,7 +13,7 @@ import type { KubeObject } from '../../../reconciler/clients/kube-types.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { canvasExposedApis, implementationsOf, productCatalogComponent } from '../../helpers/canvas-component.ts';
 import { startComponentOperator } from '../../helpers/component-operator.ts';
-import { render, type Rendered } from '../../helpers/helm.ts';
+import { ciValues, render, type Rendered } from '../../helpers/helm.ts';
 import { RECONCILER_TOKEN, startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { startTestWebhook } from '../../helpers/webhook.ts';
@@ -289,4 +289,26 @@ t.test("the webhook's calls are its ClusterRole: list and watch ExposedAPIs", as
   );
   const role = render().find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-webhook'));
   t.same(sorted(needed(world.kube.requests, WEBHOOK_TOKEN)), sorted(granted(role?.rules ?? [])));
+});
+
+t.test("in every install, nothing bound to the webhook's ServiceAccount can read a Secret", async (t) => {
+  for (const { name, file } of ciValues()) {
+    const objects = render([file]);
+    const roles = new Map(objects.filter((o) => /Role$/.test(o.kind)).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const bound = objects
+      .filter((o) => /RoleBinding$/.test(o.kind))
+      .filter((b) =>
+        (b.subjects ?? []).some((s: Rendered) => s.kind === 'ServiceAccount' && s.name.endsWith('-webhook')),
+      )
+      .map((b) => roles.get(`${b.roleRef.kind}/${b.roleRef.name}`));
+    t.ok(bound.length > 0, `${name}: the webhook is bound to a role`);
+    const secretRules = bound.flatMap((role) =>
+      (role?.rules ?? []).filter(
+        (r: Rendered) =>
+          (r.apiGroups ?? []).some((g: string) => g === '' || g === '*') &&
+          (r.resources ?? []).some((res: string) => res === 'secrets' || res === '*'),
+      ),
+    );
+    t.same(secretRules, [], `${name}: no rule on Secrets`);
+  }
 });
