@@ -294,9 +294,11 @@ t.test("the webhook's calls are its ClusterRole: list and watch ExposedAPIs", as
 t.test("in every install, nothing bound to the webhook's ServiceAccount can read a Secret", async (t) => {
   for (const { name, file } of ciValues()) {
     const objects = render([file]);
-    const roles = new Map(objects.filter((o) => /Role$/.test(o.kind)).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const roles = new Map(
+      objects.filter((o) => String(o.kind).endsWith('Role')).map((o) => [`${o.kind}/${o.metadata.name}`, o]),
+    );
     const bound = objects
-      .filter((o) => /RoleBinding$/.test(o.kind))
+      .filter((o) => String(o.kind).endsWith('RoleBinding'))
       .filter((b) =>
         (b.subjects ?? []).some((s: Rendered) => s.kind === 'ServiceAccount' && s.name.endsWith('-webhook')),
       )
