@@ -9,6 +9,7 @@ export interface ReconcilerMetrics {
   readonly reconciles: Counter<'result'>;
   readonly reconcileDuration: Histogram<'result'>;
   readonly queueJobs: Gauge<'state'>;
+  readonly permanentFailures: Gauge<'reason'>;
   readonly calls: Counter<'service' | 'operation' | 'status'>;
   readonly callDuration: Histogram<'service' | 'operation'>;
   readonly enqueued: Counter<'reason'>;
@@ -24,6 +25,8 @@ export interface ReconcilerMetricsOptions {
   readonly defaultMetrics?: boolean;
   /** The queue's depth and oldest ready job, read at scrape time; without it those gauges stay empty. */
   readonly probeQueue?: () => Promise<QueueSnapshot>;
+  /** ExposedAPIs in a permanent failure by reason, read at scrape time from the watch cache. */
+  readonly permanentFailures?: () => Record<string, number>;
 }
 
 /** One probe per scrape: prom-client collects every gauge of a scrape at once, so they share the call in flight. */
@@ -77,6 +80,17 @@ export function createReconcilerMetrics(
       async collect() {
         const counts = await collectQueue().catch(() => ({}));
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    }),
+    permanentFailures: new Gauge({
+      name: 'apim_operator_exposedapis_failed_permanently',
+      help: 'ExposedAPIs whose last reconcile failed for good, by reason: they wait for a change to the resource (or a retry by hand).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        // Reset first: a reason that no longer occurs must read 0, not its last count.
+        this.reset();
+        for (const [reason, n] of Object.entries(options.permanentFailures?.() ?? {})) this.set({ reason }, n);
       },
     }),
     calls: new Counter({

@@ -287,10 +287,25 @@ function isExposedApiStatus(status: unknown): status is ExposedApiStatus {
  * condition is InMeshOnly, True, and only Ready is False.
  */
 function failedForGood(status: unknown): boolean {
+  return permanentFailureReason(status) !== undefined;
+}
+
+/** The reason of the permanent failure this status records, or undefined (see failedForGood). */
+export function permanentFailureReason(status: unknown): string | undefined {
   const serving = conditionOf(status, 'Published') ?? conditionOf(status, 'InMeshOnly') ?? conditionOf(status, 'Ready');
-  return (
+  const failed =
     serving?.status === 'False' &&
     (status as { retry?: unknown } | undefined)?.retry === undefined &&
-    serving.reason !== 'WaitingForIngressAddress'
-  );
+    serving.reason !== 'WaitingForIngressAddress';
+  return failed ? (serving.reason ?? 'Unknown') : undefined;
+}
+
+/** ExposedAPIs in a permanent failure, by reason: what an alert on "failed and waiting for a change" counts. */
+export function permanentFailures(objects: readonly { status?: unknown }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of objects) {
+    const reason = permanentFailureReason(o.status);
+    if (reason) counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+  return counts;
 }

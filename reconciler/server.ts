@@ -21,7 +21,8 @@ import { describeConfig, keyVaultUrlFrom, loadReconcilerConfig } from './config.
 import { armResponseRecorder, callRecorder, createReconcilerMetrics, resyncRecorder } from './metrics.ts';
 import { createQueueProbe } from './queue-probe.ts';
 import { startQueueWorker } from './queue-worker.ts';
-import { createReconciler } from './reconcile.ts';
+import { createReconciler, permanentFailures } from './reconcile.ts';
+import type { ClusterCache } from './cluster-cache.ts';
 import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
 import { createArmBudget } from './arm-budget.ts';
@@ -69,9 +70,15 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const redis = connections.create({ maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // the worker's own connection logs Redis trouble
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  let watching: { readonly cache: ClusterCache } | undefined;
   const metrics = createReconcilerMetrics(
     () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
-    { defaultMetrics: true, probeQueue: createQueueProbe({ redis, toKey: (type) => queue.toKey(type) }) },
+    {
+      defaultMetrics: true,
+      probeQueue: createQueueProbe({ redis, toKey: (type) => queue.toKey(type) }),
+      // The watcher starts below; until it has, nothing is counted.
+      permanentFailures: () => (watching ? permanentFailures(watching.cache.store('exposedapis').list()) : {}),
+    },
   );
   const bucket = (perSecond: number) => ({ perSecond, burst: Math.max(1, perSecond * 2) });
   const budget = createArmBudget(redis, {
@@ -131,6 +138,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       return true;
     },
   });
+  watching = watcher;
   const kube = createKubeClient(kubeConfig, { log, cache: watcher.cache, onCall: callRecorder(metrics, 'kubernetes') });
   const entra = entraSettings(config.authorityHost, config.aad.tenantId, config.aad.clientId);
   await apim.ensureOpenIdProvider(entra.providerId, entra.provider);
