@@ -1,18 +1,10 @@
-import { createLogger } from '../shared/log.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
-import { logLevelFrom } from '../shared/log-level.ts';
+import { processLogger } from '../shared/log-level.ts';
 import { shutdownGraceMsFrom } from './config.ts';
 import { startReconciler, type RunningReconciler } from './server.ts';
 import { NO_TRACING, startTracing, type Tracing } from '../shared/tracing.ts';
 
-let level: string;
-try {
-  level = logLevelFrom(process.env);
-} catch (error) {
-  process.stderr.write(`${errorMessage(error)}\n`);
-  process.exit(1);
-}
-const log = createLogger('reconciler', level);
+const log = processLogger('reconciler');
 
 // Listen for signals before start-up: a SIGTERM during it (a rollout, a quick scale-down) ends the process cleanly instead of by the default action.
 let reconciler: RunningReconciler | undefined;

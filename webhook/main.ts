@@ -1,18 +1,10 @@
-import { createLogger } from '../shared/log.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { loadWebhookConfig } from './config.ts';
-import { logLevelFrom } from '../shared/log-level.ts';
+import { processLogger } from '../shared/log-level.ts';
 import { startWebhook } from './server.ts';
 import { startTracing } from '../shared/tracing.ts';
 
-let level: string;
-try {
-  level = logLevelFrom(process.env);
-} catch (error) {
-  process.stderr.write(`${errorMessage(error)}\n`);
-  process.exit(1);
-}
-const log = createLogger('webhook', level);
+const log = processLogger('webhook');
 
 try {
   const config = loadWebhookConfig(process.env);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createQueueEnqueuer } from '../../../shared/enqueue.ts';
 import { createLogger, silentLogger } from '../../../shared/log.ts';
-import { createRedisConnections } from '../../../shared/redis-connection.ts';
+import { createRedisConnections, type RedisConnections } from '../../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../../shared/redis-settings.ts';
 import { startQueueWorker } from '../../../reconciler/queue-worker.ts';
 import { makeCerts } from '../../helpers/certs.ts';
@@ -43,10 +43,8 @@ const env = {
   REDIS_TLS_CA_FILE: certs.caFile,
 };
 
-t.test('rediss:// with the CA and password files: jobs go from enqueuer to worker', async (t) => {
-  t.match(redis.url, /^rediss:\/\//);
-  const connections = await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() });
-  const prefix = 'tls';
+/** A worker and the webhook's enqueuer on these connections, the producer connected; the keys the worker ran, in order. */
+async function jobsFlowing(t: { teardown(fn: () => unknown): void }, connections: RedisConnections, prefix: string) {
   const processed: string[] = [];
   const worker = startQueueWorker({
     connections,
@@ -66,6 +64,13 @@ t.test('rediss:// with the CA and password files: jobs go from enqueuer to worke
     connections.close();
   });
   await until(() => enqueuer.state() === 'ready', 'the producer to connect');
+  return { processed, enqueuer };
+}
+
+t.test('rediss:// with the CA and password files: jobs go from enqueuer to worker', async (t) => {
+  t.match(redis.url, /^rediss:\/\//);
+  const connections = await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() });
+  const { processed, enqueuer } = await jobsFlowing(t, connections, 'tls');
   for (const key of ['components/a', 'components/b']) await enqueuer.enqueue(key);
   await until(() => processed.length === 2, 'both jobs to be processed');
   t.same(processed.sort(), ['components/a', 'components/b']);
@@ -118,26 +123,7 @@ t.test('a rotated password file: connections come back with the new password and
     redisSettingsFrom({ ...env, REDIS_USERNAME: 'rotating', REDIS_PASSWORD_FILE: rotating }),
     { log, passwordRecheckMs: 20 },
   );
-  const prefix = 'tls-rotation';
-  const processed: string[] = [];
-  const worker = startQueueWorker({
-    connections,
-    prefix,
-    concurrency: 2,
-    backoff: { baseMs: 20, maxMs: 200 },
-    log: silentLogger(),
-    handler: async (key) => {
-      processed.push(key);
-      return { kind: 'done' };
-    },
-  });
-  const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: silentLogger() });
-  t.teardown(async () => {
-    await worker.close(1000);
-    await enqueuer.close();
-    connections.close();
-  });
-  await until(() => enqueuer.state() === 'ready', 'the producer to connect');
+  const { processed, enqueuer } = await jobsFlowing(t, connections, 'tls-rotation');
   await enqueuer.enqueue('components/before');
   await until(() => processed.includes('components/before'), 'the job before the rotation');
 
