@@ -14,7 +14,13 @@ import type { ApimClient } from './clients/apim.ts';
 import type { ReconcileHandler, ReconcileOutcome } from './queue-worker.ts';
 import { canonicalJson } from './render/api-definition.ts';
 import { renderStatus, statusEquals, type ExposedApiStatus, type StatusInput } from './render/status.ts';
-import { converge, type ApimSyncMarks, type ConvergeSettings, type Converged } from './steps/converge.ts';
+import {
+  converge,
+  type ApimSyncMarks,
+  type ConvergeDeps,
+  type ConvergeSettings,
+  type Converged,
+} from './steps/converge.ts';
 import { finalizeApim } from './steps/ensure-apim.ts';
 import { finalizeScrape } from './steps/ensure-scrape.ts';
 import type { SpecResolver } from './steps/resolve-spec.ts';
@@ -25,6 +31,7 @@ export interface ReconcilerDeps {
   readonly apim: ApimClient;
   readonly specs: SpecResolver;
   readonly marks: ApimSyncMarks;
+  readonly inventory?: ConvergeDeps['inventory'];
   readonly log: Logger;
   readonly now: () => Date;
   readonly namespaces: MonitoredNamespaces;

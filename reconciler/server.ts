@@ -27,6 +27,8 @@ import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
 import { createArmBudget } from './arm-budget.ts';
 import { createRedisSyncMarks } from './sync-marks.ts';
+import { createRedisApimInventory, stampWrites } from './apim-inventory.ts';
+import { SUBSCRIPTION_ID_PREFIX } from './render/subscription-secret.ts';
 import { tracingSettings } from '../shared/tracing.ts';
 
 export interface RunningReconciler {
@@ -86,7 +88,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     buckets: { reads: bucket(config.apimReadsPerSecond), writes: bucket(config.apimWritesPerSecond) },
   });
   const recordArmResponse = armResponseRecorder(metrics);
-  const apim = createApimClient(
+  const armClient = createApimClient(
     {
       subscriptionId: config.apim.subscriptionId,
       resourceGroup: config.apim.resourceGroup,
@@ -118,6 +120,18 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const enqueuer = createQueueEnqueuer({ connections, prefix: config.queuePrefix, delayMs: 0, log });
   const resyncMs = config.resyncIntervalSeconds * 1000;
   const marks = createRedisSyncMarks(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
+  const inventory = createRedisApimInventory(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
+  const apim = stampWrites(armClient, inventory);
+  /** This epoch's listing of APIM; a failed one only costs the resync its savings (every key then reads APIM itself). */
+  const takeInventory = async (epoch: string): Promise<void> => {
+    const started = performance.now();
+    try {
+      const counts = await inventory.take(epoch, armClient, SUBSCRIPTION_ID_PREFIX);
+      log.info({ ...counts, ms: Math.round(performance.now() - started) }, 'Listed APIM for the resync');
+    } catch (error) {
+      log.warn({ err: errorMessage(error) }, 'Could not list APIM for the resync; each API is read on its own');
+    }
+  };
   const replica = `${hostname()}:${process.pid}:${randomUUID()}`;
   const watcher = startWatcher({
     kubeConfig,
@@ -134,7 +148,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     // new epoch of APIM sync marks, so that every key looks at APIM again.
     beforeResync: async (periodic) => {
       if (periodic && !(await marks.claimResync(replica, resyncMs))) return false;
-      await marks.newEpoch();
+      await marks.newEpoch(takeInventory);
       return true;
     },
   });
@@ -157,6 +171,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     now: () => new Date(),
     namespaces: config.namespaces,
     marks,
+    inventory,
     specs: createSpecResolver(fetcher, config.specCache),
     settings: {
       ingressClass: config.ingressClass,

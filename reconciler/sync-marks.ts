@@ -9,8 +9,12 @@ import type { ApimSyncMarks } from './steps/converge.ts';
  * nothing on the APIM side makes no APIM call.
  */
 export interface RedisSyncMarks extends ApimSyncMarks {
-  /** Starts a new epoch: every mark lapses. */
-  newEpoch(): Promise<void>;
+  /**
+   * Starts a new epoch: every mark lapses. `prepare` runs first with the
+   * coming epoch's number, to store what that epoch's reconciles will read
+   * (the APIM inventory) before any of them can.
+   */
+  newEpoch(prepare?: (epoch: string) => Promise<void>): Promise<void>;
   /**
    * One replica's claim to run the periodic resync for `intervalMs`: with N
    * replicas, the interval still sees one resync, not N.
@@ -18,8 +22,11 @@ export interface RedisSyncMarks extends ApimSyncMarks {
   claimResync(owner: string, intervalMs: number): Promise<boolean>;
 }
 
+/** Where the current epoch is kept, for whatever else is stored per epoch. */
+export const epochKeyOf = (prefix: string): string => `${prefix}:epoch`;
+
 export function createRedisSyncMarks(redis: Redis, prefix: string, ttlMs: number): RedisSyncMarks {
-  const epochKey = `${prefix}:epoch`;
+  const epochKey = epochKeyOf(prefix);
   const markKey = (key: string) => `${prefix}:mark:${key}`;
   return {
     async get(key) {
@@ -34,7 +41,8 @@ export function createRedisSyncMarks(redis: Redis, prefix: string, ttlMs: number
     async clear(key) {
       await redis.del(markKey(key));
     },
-    async newEpoch() {
+    async newEpoch(prepare) {
+      if (prepare) await prepare(String(Number((await redis.get(epochKey)) ?? '0') + 1));
       await redis.incr(epochKey);
     },
     async claimResync(owner, intervalMs) {

@@ -46,6 +46,17 @@ export interface ApimApiState {
   apiRevision?: string;
   isCurrent?: boolean;
 }
+export interface ApimSubscriptionState {
+  id: string;
+  displayName?: string;
+  state?: string;
+  scope?: string;
+}
+/**
+ * What a service-wide listing said about one entity: found (without an ETag),
+ * absent from a complete listing, or unknown (undefined): then read it.
+ */
+export type Listed<T> = { readonly found: T } | 'absent' | undefined;
 export interface ApiDefinition {
   displayName: string;
   path: string;
@@ -81,9 +92,18 @@ export interface ApimClient {
    * same). Reads first; writes only when it is missing or differs. Returns
    * whether it wrote.
    */
-  ensureSubscription(sid: string, s: { displayName: string; scope: string }): Promise<boolean>;
+  ensureSubscription(
+    sid: string,
+    s: { displayName: string; scope: string },
+    /** What a listing said: a listed subscription that already matches needs no read. */
+    known?: Listed<ApimSubscriptionState>,
+  ): Promise<boolean>;
   /** Deletes subscription `sid` when it exists (read first, no write when absent); 404 → success. Returns whether it deleted. */
-  deleteSubscription(sid: string): Promise<boolean>;
+  deleteSubscription(sid: string, known?: Listed<ApimSubscriptionState>): Promise<boolean>;
+  /** Every API of the service (current revisions), a page of up to 100 per request. */
+  listApis(): AsyncIterable<ApimApiState[]>;
+  /** The subscriptions whose id starts with `prefix`, a page of up to 100 per request; never their keys. */
+  listSubscriptions(prefix: string): AsyncIterable<ApimSubscriptionState[]>;
   /**
    * Writes `api` (with its import) into revision `rev` of an existing API,
    * made from the current one: live traffic keeps the current revision meanwhile.
@@ -107,6 +127,8 @@ export interface ApimClientOptions {
   pollIntervalMs?: number;
 }
 
+/** APIM's largest page: one request per 100 entities. */
+const PAGE_SIZE = 100;
 const SDK_RETRY = { maxRetries: 2, retryDelayInMs: 300, maxRetryDelayInMs: 3000 };
 const PERMANENT_STATUS = new Set([400, 422]);
 
@@ -166,7 +188,47 @@ export function createApimClient(
     return answer.value ?? policyFromBody(raw?.bodyAsText ?? undefined);
   }
 
+  /** Walks a paged SDK listing, each page one budgeted, classified call. */
+  async function* pages<T, S>(
+    op: string,
+    list: (onResponse: (r: PipelineResponse) => void) => AsyncIterableIterator<T[]>,
+    map: (item: T) => S,
+  ): AsyncGenerator<S[]> {
+    let current: ((r: PipelineResponse) => void) | undefined;
+    const iterator = list((r) => current?.(r));
+    for (let n = 1; ; n++) {
+      const next = await call(op, `page ${n}`, false, async (onResponse) => {
+        current = onResponse;
+        return iterator.next();
+      });
+      if (next.done) return;
+      yield next.value.map(map);
+    }
+  }
+
   return {
+    listApis: () =>
+      pages(
+        'listApis',
+        (onResponse) => sdk.api.listByService(rg, svc, { top: PAGE_SIZE, onResponse }).byPage(),
+        toState,
+      ),
+
+    listSubscriptions: (prefix) =>
+      pages(
+        'listSubscriptions',
+        (onResponse) =>
+          sdk.subscription
+            .list(rg, svc, { filter: `startswith(name,'${prefix.replaceAll("'", "''")}')`, top: PAGE_SIZE, onResponse })
+            .byPage(),
+        (s): ApimSubscriptionState => ({
+          id: s.name ?? '',
+          ...(s.displayName !== undefined ? { displayName: s.displayName } : {}),
+          ...(s.state !== undefined ? { state: s.state } : {}),
+          ...(s.scope !== undefined ? { scope: s.scope } : {}),
+        }),
+      ),
+
     getApi: (apiId) =>
       call(
         'getApi',
@@ -265,7 +327,8 @@ export function createApimClient(
         );
       }),
 
-    async ensureSubscription(sid, wanted) {
+    async ensureSubscription(sid, wanted, known) {
+      if (known && known !== 'absent' && subscriptionMatches(known.found, wanted)) return false;
       const live = await call(
         'getSubscription',
         sid,
@@ -273,13 +336,7 @@ export function createApimClient(
         async (onResponse) => await sdk.subscription.get(rg, svc, sid, { onResponse }),
         () => undefined,
       );
-      if (
-        live &&
-        live.displayName === wanted.displayName &&
-        live.state === 'active' &&
-        sameScope(live.scope, wanted.scope)
-      )
-        return false;
+      if (live && subscriptionMatches(live, wanted)) return false;
       await call('putSubscription', sid, true, async (onResponse) => {
         await sdk.subscription.createOrUpdate(
           rg,
@@ -292,7 +349,8 @@ export function createApimClient(
       return true;
     },
 
-    async deleteSubscription(sid) {
+    async deleteSubscription(sid, known) {
+      if (known === 'absent') return false;
       const live = await call(
         'getSubscription',
         sid,
@@ -325,6 +383,14 @@ export function createApimClient(
         () => undefined,
       ),
   };
+}
+
+/** An active subscription with this display name and scope: nothing to write. */
+function subscriptionMatches(
+  live: { displayName?: string; state?: string; scope?: string },
+  wanted: { displayName: string; scope: string },
+): boolean {
+  return live.displayName === wanted.displayName && live.state === 'active' && sameScope(live.scope, wanted.scope);
 }
 
 /** `/apis/x` and `/subscriptions/…/service/s/apis/x` name the same scope; ids are case-insensitive. */

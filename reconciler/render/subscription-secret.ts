@@ -23,9 +23,12 @@ export function subscriptionSecretName(key: ExposedApi['key']): string {
   return `${key.name.slice(0, MAX_NAME - tail.length).replace(/[^a-z0-9]+$/, '')}${tail}`;
 }
 
+/** What every subscription id the operator makes starts with: a listing by this prefix finds them all. */
+export const SUBSCRIPTION_ID_PREFIX = 'oda-apim-';
+
 /** The APIM subscription id of an API: fixed prefix + the API id (both `[a-z0-9-]`, ≤ 256 characters). */
 export function subscriptionIdFor(apiId: string): string {
-  return `oda-apim-${apiId}`;
+  return `${SUBSCRIPTION_ID_PREFIX}${apiId}`;
 }
 
 /** The subscription's display name (APIM: 1–100 characters), carrying the resource key. */

@@ -3,13 +3,14 @@ import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { formatKey } from '../../shared/key.ts';
 import type { KubeClient } from '../clients/kube.ts';
 import type { KubeObject } from '../clients/kube-types.ts';
+import type { ApimInventory } from '../apim-inventory.ts';
 import type { ApimClient } from '../clients/apim.ts';
 import { canonicalJson } from '../render/api-definition.ts';
 import { apiIdFor } from '../render/api-id.ts';
 import { backendUrlFrom, renderIngress } from '../render/ingress.ts';
 import type { OpenMetricsImplementation } from '../render/scrape.ts';
 import type { Scrape, Serving } from '../render/status.ts';
-import { subscriptionSecretName } from '../render/subscription-secret.ts';
+import { subscriptionIdFor, subscriptionSecretName } from '../render/subscription-secret.ts';
 import { ensureApim, finalizeApim, type ApimSettings } from './ensure-apim.ts';
 import { ensureScrape } from './ensure-scrape.ts';
 import { ensureSubscriptionKey } from './ensure-subscription-key.ts';
@@ -46,6 +47,8 @@ export interface ConvergeDeps {
   readonly apim: ApimClient;
   readonly specs: SpecResolver;
   readonly marks: ApimSyncMarks;
+  /** This resync epoch's listing of APIM; without it every API and subscription is read one by one. */
+  readonly inventory?: Pick<ApimInventory, 'lookup'>;
 }
 
 export interface Converged {
@@ -66,6 +69,14 @@ const IN_MESH = 'in-mesh';
 export function isPublished(model: ExposedApi, publishInternalSegments: boolean): boolean {
   if (model.apiType === 'prometheus' || model.apiType === 'openmetrics') return false;
   return model.segment === 'coreFunction' || publishInternalSegments;
+}
+
+/** The API of an in-mesh key removed from APIM, without a read when this epoch's listing has neither it nor its subscription. */
+async function removeListed(deps: ConvergeDeps, key: ExposedApi['key']): Promise<'deleted' | 'absent' | 'not-owned'> {
+  const apiId = apiIdFor(key.namespace, key.name);
+  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId));
+  if (known?.api === 'absent' && known.subscription === 'absent') return 'absent';
+  return finalizeApim(deps.apim, key);
 }
 
 /** What the APIM side is made from, as one hash: any change means APIM must be looked at again. */
@@ -103,7 +114,7 @@ export async function converge(
   const scrape = scraped.scrape ? { scrape: scraped.scrape } : {};
   if (!isPublished(model, settings.publishInternalSegments)) {
     // An API published before (another segment or apiType) is removed once; then APIM is looked at only per interval.
-    const removed = (await deps.marks.get(key)) === IN_MESH ? 'absent' : await finalizeApim(deps.apim, model.key);
+    const removed = (await deps.marks.get(key)) === IN_MESH ? 'absent' : await removeListed(deps, model.key);
     await deps.marks.set(key, IN_MESH);
     return {
       serving: {
@@ -156,8 +167,9 @@ export async function converge(
     };
   }
   const spec = model.specification ? await deps.specs.resolve(model.specification) : undefined;
-  const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged);
-  const secret = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId);
+  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId));
+  const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged, known?.api);
+  const secret = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId, known?.subscription);
   await deps.marks.set(key, inputs);
   return {
     ...published,

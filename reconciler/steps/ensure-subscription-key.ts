@@ -1,6 +1,6 @@
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { RetryableError } from '../../shared/errors.ts';
-import type { ApimClient } from '../clients/apim.ts';
+import type { ApimClient, ApimSubscriptionState, Listed } from '../clients/apim.ts';
 import type { KubeClient } from '../clients/kube.ts';
 import type { KubeObject } from '../clients/kube-types.ts';
 import {
@@ -36,15 +36,18 @@ export async function ensureSubscriptionKey(
   object: KubeObject,
   model: ExposedApi,
   apiId: string,
+  /** The subscription as this epoch's listing has it, if it does. */
+  known?: Listed<ApimSubscriptionState>,
 ): Promise<SubscriptionKeyResult> {
   const sid = subscriptionIdFor(apiId);
   if (!model.apiKey) {
-    return { written: (await apim.deleteSubscription(sid)) ? ['subscription-removed'] : [] };
+    return { written: (await apim.deleteSubscription(sid, known)) ? ['subscription-removed'] : [] };
   }
-  const wrote = await apim.ensureSubscription(sid, {
-    displayName: subscriptionDisplayName(model.key),
-    scope: `/apis/${apiId}`,
-  });
+  const wrote = await apim.ensureSubscription(
+    sid,
+    { displayName: subscriptionDisplayName(model.key), scope: `/apis/${apiId}` },
+    known,
+  );
   const stored = wrote
     ? undefined
     : (await kube.getSecretData({ namespace: model.key.namespace, name: subscriptionSecretName(model.key) }))

@@ -11,8 +11,17 @@ export interface SpecServer {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** The real TMF documents, plus a URL that hangs and one that never stops sending. */
+/** One operation: for tests of many APIs, where a real TMF document would only cost time. */
+const SMALL_DOCUMENT = JSON.stringify({
+  openapi: '3.0.3',
+  info: { title: 'Items', version: '1.0.0' },
+  paths: { '/items': { get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } } } },
+});
+
+/** The real TMF documents, a small one, a URL that hangs and one that never stops sending. */
 const ROUTES: Record<string, Handler> = {
+  '/small.json': (_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json', etag: '"small-v1"' }).end(SMALL_DOCUMENT),
   '/tmf620.json': (_req, res) =>
     res
       .writeHead(200, { 'content-type': 'application/json', etag: '"tmf620-v1"' })

@@ -13,6 +13,7 @@ import {
   type ArmAnswer,
 } from './http.ts';
 import { importDocument } from './import.ts';
+import { nameFilter, page } from './paging.ts';
 import { parseApiId, type ApiEntry, type Revision, type ServiceState } from './store.ts';
 
 const SUBSCRIPTION_KEY_DEFAULTS = { header: 'Ocp-Apim-Subscription-Key', query: 'subscription-key' };
@@ -63,11 +64,14 @@ export function getApi(ctx: HandlerContext, apiId: string): ArmAnswer {
   return { status: 200, body: contract(ctx, name, entry, revision), headers: { etag: revision.etag } };
 }
 
+/** The current revision of every API (other revisions are listed per API), by name, paged. */
 export function listApis(ctx: HandlerContext): ArmAnswer {
-  const value = [...ctx.service.apis.values()].map((entry) =>
-    contract(ctx, entry.name, entry, entry.revisions.get(entry.current)!),
-  );
-  return { status: 200, body: { value, count: value.length } };
+  const wanted = nameFilter(ctx);
+  const value = [...ctx.service.apis.values()]
+    .filter((entry) => wanted(entry.name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((entry) => contract(ctx, entry.name, entry, entry.revisions.get(entry.current)!));
+  return page(ctx, value);
 }
 
 export function listOperations(ctx: HandlerContext, apiId: string): ArmAnswer {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { requireRevision } from './apis.ts';
 import type { HandlerContext } from './context.ts';
 import { ArmFailure, checkIfMatch, headerValue, newEtag, propertiesOf, validation, type ArmAnswer } from './http.ts';
+import { nameFilter, page } from './paging.ts';
 import { reformatPolicy } from './policy-format.ts';
 import type { SubscriptionEntry } from './store.ts';
 
@@ -193,6 +194,16 @@ export function listSubscriptionSecrets(ctx: HandlerContext, sid: string): ArmAn
     body: { primaryKey: stored.primaryKey, secondaryKey: stored.secondaryKey },
     headers: { etag: newEtag() },
   };
+}
+
+/** Subscriptions, paged, optionally by name prefix (`$filter=startswith(name,'…')`); keys are never listed. */
+export function listSubscriptions(ctx: HandlerContext): ArmAnswer {
+  const wanted = nameFilter(ctx);
+  const value = [...ctx.service.subscriptions.values()]
+    .filter((stored) => wanted(stored.name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((stored) => subscriptionBody(ctx, stored));
+  return page(ctx, value);
 }
 
 export function getSubscription(ctx: HandlerContext, sid: string): ArmAnswer {

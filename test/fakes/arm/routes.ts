@@ -39,6 +39,7 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`^products/${SEG}/apis/${SEG}$`),
     methods: { GET: others.productApi, HEAD: others.productApi, PUT: others.productApi, DELETE: others.productApi },
   },
+  { pattern: /^subscriptions$/, methods: { GET: others.listSubscriptions } },
   {
     pattern: new RegExp(`^subscriptions/${SEG}$`),
     methods: {
