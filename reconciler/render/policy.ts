@@ -55,8 +55,18 @@ function plain(value: string): string {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
+/** A count, period or size in decimal: `String(1e21)` is `1e+21`, which APIM does not read as one. */
+function wholeNumber(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(
+      `policy: refused ${value}: counts, periods and sizes must be whole numbers from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
+  return String(value);
+}
+
 function attrText(value: AttrValue): string {
   if (typeof value === 'object') return escapeXml(value.expression);
+  if (typeof value === 'number') return wholeNumber(value);
   return escapeXml(typeof value === 'string' ? plain(value) : String(value));
 }
 

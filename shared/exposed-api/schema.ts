@@ -25,9 +25,16 @@ const quoted = (values: readonly string[]): string =>
     .join(', ')
     .replace(/, ([^,]*)$/, ' or $1');
 
-const PositiveWhole = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,9}$' })], {
-  'x-message': 'must be a positive whole number',
-});
+/**
+ * A count of calls, as a number or a string of at most 10 digits. The number
+ * has the same bound: the policy writes it in decimal, and a JSON number from
+ * 1e21 on would print as `1e+21`, which is no count APIM reads.
+ */
+const MAX_COUNT = 9999999999;
+const PositiveWhole = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: MAX_COUNT }), Type.String({ pattern: '^[1-9][0-9]{0,9}$' })],
+  { 'x-message': 'must be a positive whole number of at most 10 digits' },
+);
 const Flag = Type.Boolean({ 'x-message': 'must be true or false' });
 const Text = Type.String({ minLength: 1, 'x-message': 'must be a non-empty string' });
 const Csv = Type.String({ 'x-message': 'must be a comma-separated string' });

@@ -53,7 +53,7 @@ t.test('a multi-document file with an invalid resource fails with the webhook me
   t.match(result.stdout, /multi\.yaml#1 ExposedAPI components\/good: valid/);
   t.match(result.stdout, /multi\.yaml#3 ExposedAPI components\/bad: invalid/);
   t.match(result.stdout, /- spec\.path: must start with "\/"/);
-  t.match(result.stdout, /- spec\.rateLimit\.limit: must be a positive whole number, got "abc"/);
+  t.match(result.stdout, /- spec\.rateLimit\.limit: must be a positive whole number of at most 10 digits, got "abc"/);
   t.notMatch(result.stdout, /ConfigMap/, 'other kinds are left out');
 });
 

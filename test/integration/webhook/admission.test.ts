@@ -94,7 +94,7 @@ t.test('a denial lists every problem with its field', async (t) => {
   for (const line of [
     'spec.path: must start with "/"',
     'spec.port: must be an integer from 1 to 65535, got 99999',
-    'spec.rateLimit.limit: must be a positive whole number, got "abc"',
+    'spec.rateLimit.limit: must be a positive whole number of at most 10 digits, got "abc"',
     'spec.rateLimit.interval: must be "ps" or "pm", got "ph"',
   ]) {
     t.ok(response.status.message.includes(line), line);

@@ -39,17 +39,27 @@ t.test('each problem names its field and what to do', async (t) => {
     [
       'rate limit not a number',
       exposedApi({ rateLimit: { enabled: true, limit: 'abc' } }),
-      'spec.rateLimit.limit: must be a positive whole number, got "abc"',
+      'spec.rateLimit.limit: must be a positive whole number of at most 10 digits, got "abc"',
     ],
     [
       'rate limit negative',
       exposedApi({ rateLimit: { enabled: true, limit: '-5' } }),
-      'spec.rateLimit.limit: must be a positive whole number, got "-5"',
+      'spec.rateLimit.limit: must be a positive whole number of at most 10 digits, got "-5"',
     ],
     [
       'rate limit fraction',
       exposedApi({ rateLimit: { enabled: true, limit: '1.5' } }),
-      'spec.rateLimit.limit: must be a positive whole number, got "1.5"',
+      'spec.rateLimit.limit: must be a positive whole number of at most 10 digits, got "1.5"',
+    ],
+    [
+      'rate limit a number too large to print in decimal',
+      exposedApi({ rateLimit: { enabled: true, limit: 1e21 } }),
+      'spec.rateLimit.limit: must be a positive whole number of at most 10 digits, got 1e+21',
+    ],
+    [
+      'quota limit of 11 digits',
+      exposedApi({ quota: { limit: 10000000000 } }),
+      'spec.quota.limit: must be a positive whole number of at most 10 digits, got 10000000000',
     ],
     [
       'interval',
@@ -74,7 +84,7 @@ t.test('each problem names its field and what to do', async (t) => {
     [
       'quota limit',
       exposedApi({ quota: { identifier: 'IP', limit: 'lots' } }),
-      'spec.quota.limit: must be a positive whole number, got "lots"',
+      'spec.quota.limit: must be a positive whole number of at most 10 digits, got "lots"',
     ],
     [
       'quota without limit',

@@ -6,47 +6,9 @@ import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import { checkAndNormalise, checkExposedApi } from '../../../shared/exposed-api/check.ts';
 import { withDefaults } from '../../../shared/exposed-api/defaults.ts';
+import { hostileJson, plausible, shell } from '../../helpers/exposed-api-arbitraries.ts';
 
 const RUNS = { seed: 20261207, numRuns: 2000 };
-
-/** Any JSON, with what breaks naive code: prototype keys, control characters, huge and odd numbers. */
-const hostileJson = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constantFrom(
-      null,
-      true,
-      false,
-      '',
-      '\u0000',
-      '\u202e',
-      '@(context.Request)',
-      1e308,
-      -0,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    fc.string({ unit: 'binary' }),
-    fc.double(),
-    fc.integer(),
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(
-      fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'spec', 'url', 'enabled'), fc.string()),
-      tie('value'),
-      { maxKeys: 5 },
-    ),
-  ),
-})).value;
-
-const SECTIONS = ['rateLimit', 'quota', 'CORS', 'OASValidation', 'apiKeyVerification', 'specification', 'path', 'port'];
-/** An ExposedAPI shell with hostile values where a user's go. */
-const shell = fc.record({
-  apiVersion: fc.constantFrom('oda.tmforum.org/v1', 'oda.tmforum.org/v1beta4', 'oda.tmforum.org/v1beta3', 'x/v1'),
-  kind: fc.constant('ExposedAPI'),
-  metadata: fc.record({ name: fc.constantFrom('api', 'a.b', 'API', ''), namespace: fc.constant('components') }),
-  spec: fc.dictionary(fc.constantFrom(...SECTIONS, 'name', 'implementation', 'template'), hostileJson, {
-    maxKeys: 8,
-  }),
-});
 
 t.test('the checks never throw, and answer with a model or with problems', async (t) => {
   fc.assert(
@@ -58,59 +20,6 @@ t.test('the checks never throw, and answer with a model or with problems', async
     RUNS,
   );
   t.pass(`${RUNS.numRuns} hostile inputs`);
-});
-
-/** ExposedAPIs a user could write: valid values and blanks, in every section, every version. */
-const plausible = fc.record({
-  apiVersion: fc.constantFrom('oda.tmforum.org/v1', 'oda.tmforum.org/v1beta4', 'oda.tmforum.org/v1beta3'),
-  kind: fc.constant('ExposedAPI'),
-  metadata: fc.record({ name: fc.constantFrom('r1-api', 'api'), namespace: fc.constant('components') }),
-  spec: fc.record(
-    {
-      name: fc.constant('productcatalog'),
-      implementation: fc.constant('r1-prodcat'),
-      path: fc.constantFrom('/r1/api', '/r1/api/'),
-      port: fc.constantFrom(80, 8080),
-      apiType: fc.constantFrom('openapi', 'prometheus'),
-      segment: fc.constantFrom('coreFunction', 'managementFunction'),
-      specification: fc.constantFrom(
-        'https://example.com/a.json',
-        [{ url: 'https://example.com/a.json', version: 'v4' }],
-        { url: 'https://example.com/a.json' },
-      ),
-      rateLimit: fc.record(
-        {
-          enabled: fc.boolean(),
-          identifier: fc.constantFrom('IP', 'x-client', ''),
-          limit: fc.constantFrom('100', 5, ''),
-          interval: fc.constantFrom('ps', 'pm'),
-        },
-        { requiredKeys: [] },
-      ),
-      quota: fc.record(
-        { identifier: fc.constantFrom('IP', ''), limit: fc.constantFrom('1000', '') },
-        { requiredKeys: [] },
-      ),
-      apiKeyVerification: fc.record(
-        { enabled: fc.boolean(), location: fc.constantFrom('header', 'query') },
-        { requiredKeys: [] },
-      ),
-      OASValidation: fc.record({ requestEnabled: fc.boolean(), responseEnabled: fc.boolean() }, { requiredKeys: [] }),
-      CORS: fc.record(
-        {
-          enabled: fc.boolean(),
-          allowCredentials: fc.constant(false),
-          allowOrigins: fc.constantFrom('*', 'https://a.example, https://b.example'),
-          handlePreflightRequests: fc.record(
-            { enabled: fc.boolean(), maxAge: fc.constantFrom(0, 3600) },
-            { requiredKeys: [] },
-          ),
-        },
-        { requiredKeys: [] },
-      ),
-    },
-    { requiredKeys: ['name', 'implementation', 'path', 'port'] },
-  ),
 });
 
 t.test('mutation: a second one is an empty patch, and it changes no meaning', async (t) => {

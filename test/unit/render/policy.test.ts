@@ -259,6 +259,12 @@ t.test('user text that APIM would evaluate is refused', async (t) => {
     ],
     ['fragment id', { template: '@(x)' }, { quotaPeriodSeconds: 300 }],
     [
+      'a count that prints as 1e+21',
+      { rateLimit: { calls: 1e21, renewalPeriodSeconds: 1, counter: { kind: 'ip' } } },
+      { quotaPeriodSeconds: 300 },
+    ],
+    ['a fractional quota period', { quota: { calls: 1, counter: { kind: 'ip' } } }, { quotaPeriodSeconds: 300.5 }],
+    [
       'audience',
       {},
       { quotaPeriodSeconds: 300, jwt: { openIdConfigUrl: 'https://idp', audiences: ['@(context.Request.Url)'] } },
