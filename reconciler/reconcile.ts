@@ -59,6 +59,15 @@ const specHash = (object: KubeObject): string => {
 
 type Status = ExposedApiStatus & { observedSpecHash: string };
 
+/** The status reason and Event action of a retryable failure, by what was under way. */
+const RECONCILE_FAILED = { reason: 'RetryingAfterError', action: 'Reconcile' } as const;
+const CLEANUP_FAILED = { reason: 'CleanupRetrying', action: 'Delete' } as const;
+const CLEANED_API = {
+  deleted: 'Deleted the APIM API',
+  absent: 'The APIM API was already gone',
+  'not-owned': 'Left the APIM API in place (this operator did not create it)',
+} as const;
+
 /** Equal for writing purposes: observedGeneration lags by our own write on a CRD without a status subresource, so it alone is no reason to write. */
 function sameStatus(live: unknown, desired: unknown): boolean {
   const strip = (s: unknown): unknown => {
@@ -93,18 +102,48 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     if ('apiStatus' in status) await syncComponent(kube, latest, status as Status, log);
   };
 
+  /**
+   * Cleans up, then lets the object go. While a cleanup step fails (APIM
+   * answering 500) the finalizer stays and status and an Event say why; the
+   * retry with backoff goes on until APIM confirms the API is gone.
+   */
   const finalize = async (
     object: KubeObject,
     model: ExposedApi | undefined,
+    attempt: number,
     log: Logger,
   ): Promise<ReconcileOutcome> => {
     if (!object.metadata.finalizers?.includes(CLEANUP_FINALIZER)) return { kind: 'done' };
     const key = keyOf(object);
-    const api = await finalizeApim(deps.apim, key);
-    if (api === 'not-owned') log.warn('Left the APIM API in place: this operator did not create it');
-    if (model) await finalizeScrape(kube, model);
-    await kube.deleteIngress(key);
-    await deps.marks.clear(formatKey(key));
+    let api: Awaited<ReturnType<typeof finalizeApim>>;
+    try {
+      api = await finalizeApim(deps.apim, key);
+      if (api === 'not-owned') log.warn('Left the APIM API in place: this operator did not create it');
+      if (model) await finalizeScrape(kube, model);
+      await kube.deleteIngress(key);
+      await deps.marks.clear(formatKey(key));
+    } catch (error) {
+      const failures = failureNumber(object.status, attempt);
+      const waiting = new RetryableError(
+        `the clean-up before deletion failed, so the finalizer ${CLEANUP_FINALIZER} stays until API Management confirms the API is gone (retrying with backoff): ${errorMessage(error)}`,
+        {
+          cause: error,
+          attempt: failures,
+          ...(error instanceof RetryableError && error.retryAfterMs !== undefined
+            ? { retryAfterMs: error.retryAfterMs }
+            : {}),
+        },
+      );
+      await reportFailure(object, model, specHash(object), waiting, failures, log, CLEANUP_FAILED);
+      throw waiting;
+    }
+    // A refused Event (a namespace being terminated refuses new objects) is only logged: it never holds the deletion.
+    await kube.recordEvent(object, {
+      type: 'Normal',
+      reason: 'CleanedUp',
+      message: `${CLEANED_API[api]}; removed the Ingress and the scrape configuration`,
+      action: 'Delete',
+    });
     await kube.removeFinalizer(key, CLEANUP_FINALIZER, object.metadata.resourceVersion ?? '');
     log.info({ api }, 'Cleaned up the APIM API, the Ingress and the scrape configuration; removed the finalizer');
     return { kind: 'done' };
@@ -141,10 +180,11 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     error: unknown,
     attempt: number,
     log: Logger,
+    during: typeof RECONCILE_FAILED | typeof CLEANUP_FAILED = RECONCILE_FAILED,
   ): Promise<void> {
     const message = errorMessage(error);
     const permanent = error instanceof PermanentError;
-    const reason = permanent ? error.reason : 'RetryingAfterError';
+    const reason = permanent ? error.reason : during.reason;
     log.warn(
       { err: message, attempt, permanent },
       permanent
@@ -179,7 +219,7 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
         };
     try {
       await publish(object, status, log);
-      await kube.recordEvent(object, { type: 'Warning', reason, message, action: 'Reconcile' });
+      await kube.recordEvent(object, { type: 'Warning', reason, message, action: during.action });
     } catch (statusError) {
       log.warn({ err: errorMessage(statusError) }, 'Could not write the failure to status');
     }
@@ -196,7 +236,8 @@ export function createReconciler(deps: ReconcilerDeps): ReconcileHandler {
     let object = await kube.getExposedApi(key);
     if (!object) return { kind: 'done' };
     const checked = checkAndNormalise(object, { requiredAs: 'v1beta3' });
-    if (object.metadata.deletionTimestamp) return finalize(object, 'model' in checked ? checked.model : undefined, log);
+    if (object.metadata.deletionTimestamp)
+      return finalize(object, 'model' in checked ? checked.model : undefined, context.attempt, log);
     if (!object.metadata.finalizers?.includes(CLEANUP_FINALIZER)) {
       // Before anything exists in APIM: without the finalizer a delete would leave the API behind.
       object = await kube.addFinalizer(key, CLEANUP_FINALIZER, object.metadata.resourceVersion ?? '');

@@ -3,7 +3,8 @@
  * resources, for tests that drive the real @kubernetes/client-node: discovery,
  * CRUD with resourceVersion conflicts, the four patch types, finalizers,
  * ownerReference garbage collection, generation rules with and without a
- * status subresource, and watches that resume, expire (410) and can be dropped.
+ * status subresource, watches that resume, expire (410) and can be dropped,
+ * and Namespaces that terminate (kube/namespace-lifecycle.ts).
  *
  *   const api = await startKubeApiServer();
  *   const kc = api.kubeconfig();        // or api.kubeconfigYaml() for a child process
@@ -20,6 +21,7 @@ import { createTypeRegistry, DEFAULT_RESOURCE_TYPES, type ResourceTypeOptions } 
 import type { RequestRecord } from './kube/route.ts';
 import { createRequestHandler, type Fault, type RequestMatcher } from './kube/router.ts';
 import { createStore } from './kube/store.ts';
+import { startNamespaceController } from './kube/namespace-lifecycle.ts';
 import type { OpenWatch } from './kube/watch-stream.ts';
 
 export type { KubeObject } from './kube/object.ts';
@@ -38,6 +40,7 @@ export {
   ENDPOINT_SLICE,
   POD,
   SERVICE_MONITOR,
+  NAMESPACE,
   type ResourceTypeOptions,
 } from './kube/resource-types.ts';
 
@@ -102,6 +105,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     for (const waiter of [...waiters]) waiter();
   };
   store.subscribe(notify);
+  const stopNamespaceController = startNamespaceController(store, registry.all);
   let url = '';
   const handler = createRequestHandler({
     registry,
@@ -163,6 +167,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
     close: async () => {
+      stopNamespaceController();
       for (const watch of [...watches]) watch.end();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

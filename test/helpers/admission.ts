@@ -38,8 +38,8 @@ export function admissionReview(
 }
 
 /** An HTTPS client that trusts only the test CA, as the API server trusts only the caBundle. */
-export function trustingAgent(ca: Buffer): Agent {
-  return new Agent({ connect: { ca } });
+export function trustingAgent(ca: Buffer, connectTimeoutMs?: number): Agent {
+  return new Agent({ connect: connectTimeoutMs === undefined ? { ca } : { ca, timeout: connectTimeoutMs } });
 }
 
 export async function post(

@@ -67,7 +67,12 @@ export interface Spawned {
 }
 
 export function spawnReconciler(env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, [MAIN], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(MAIN, env);
+}
+
+/** A Node process running `main` with exactly this environment, its output collected. */
+export function spawnNode(main: string, env: Record<string, string | undefined>): Spawned {
+  const child = spawn(process.execPath, [main], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += String(chunk)));
   child.stderr?.on('data', (chunk) => (output += String(chunk)));

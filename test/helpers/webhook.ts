@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import type { Agent } from 'undici';
 import { loadWebhookConfig } from '../../webhook/config.ts';
@@ -9,6 +10,7 @@ import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
 import { silentLogger, type Logger } from '../../shared/log.ts';
 import { makeCerts, type TestCerts } from './certs.ts';
 import { trustingAgent } from './admission.ts';
+import { spawnNode, until, type Spawned } from './reconciler-process.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -63,4 +65,65 @@ export async function startTestWebhook(
 export async function queuedKeys(queue: Queue): Promise<string[]> {
   const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
   return jobs.map((job) => (job.data as { key: string }).key).sort();
+}
+
+export interface WebhookProcess {
+  readonly process: Spawned;
+  readonly url: string;
+  readonly agent: Agent;
+  /** SIGTERM, then the exit code. */
+  close(): Promise<number | null>;
+}
+
+const WEBHOOK_MAIN = fileURLToPath(new URL('../../webhook/main.ts', import.meta.url));
+
+/**
+ * `npm run webhook` as a child process (its own heap, its own RSS), on a free
+ * port with its own certificates and queue prefix, without Kubernetes access.
+ */
+export async function spawnWebhook(env: Record<string, string> = {}): Promise<WebhookProcess> {
+  const certs = makeCerts();
+  // Without the test runner's loaders and coverage (NODE_OPTIONS): the process as it runs in its container.
+  const {
+    KUBECONFIG: _,
+    KUBERNETES_SERVICE_HOST: __,
+    NODE_OPTIONS: ___,
+    NODE_V8_COVERAGE: ____,
+    ...inherited
+  } = process.env;
+  const child = spawnNode(WEBHOOK_MAIN, {
+    ...inherited,
+    WEBHOOK_PORT: '0',
+    WEBHOOK_HOST: '127.0.0.1',
+    WEBHOOK_TLS_CERT: certs.certFile,
+    WEBHOOK_TLS_KEY: certs.keyFile,
+    REDIS_URL,
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const listening = until('the webhook process listening', async () => {
+    return /"port":(\d+)[^\n]*Admission webhook listening/.exec(child.output())?.[1];
+  });
+  const died = child.exited.then((code) => {
+    throw new Error(`the webhook process exited (${code}) before listening: ${child.output()}`);
+  });
+  died.catch(() => undefined);
+  const port = await Promise.race([listening, died]).catch((error: unknown) => {
+    child.child.kill('SIGKILL');
+    throw error;
+  });
+  // Generous: a child process on a busy machine accepts many connections at once slowly.
+  const agent = trustingAgent(certs.ca, 60_000);
+  return {
+    process: child,
+    url: `https://127.0.0.1:${port}`,
+    agent,
+    async close() {
+      child.child.kill('SIGTERM');
+      const code = await child.exited;
+      await agent.close();
+      return code;
+    },
+  };
 }

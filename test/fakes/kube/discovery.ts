@@ -55,7 +55,7 @@ function resourceEntries(type: ResourceType) {
   const main = {
     name: type.plural,
     singularName: type.singular,
-    namespaced: true,
+    namespaced: type.namespaced,
     kind: type.kind,
     verbs: VERBS,
     ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
@@ -63,7 +63,7 @@ function resourceEntries(type: ResourceType) {
   const status = {
     name: `${type.plural}/status`,
     singularName: '',
-    namespaced: true,
+    namespaced: type.namespaced,
     kind: type.kind,
     verbs: STATUS_VERBS,
   };

@@ -9,11 +9,14 @@ import type { Route } from './route.ts';
 import { combine, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { badRequest, invalid, methodNotAllowed, notFound, success } from './status.ts';
 import type { Store } from './store.ts';
+import { refuseCreateIfTerminating } from './namespace-lifecycle.ts';
 
 export type ResourceRoute = Extract<Route, { kind: 'resource' }>;
 
 export interface Incoming {
   readonly route: ResourceRoute;
+  /** The Namespace type, when served: creates in a terminating namespace are then refused. */
+  readonly namespaces?: ResourceType;
   readonly query: Readonly<Record<string, string>>;
   readonly contentType: string | undefined;
   readonly body: string;
@@ -85,6 +88,8 @@ function list(store: Store, incoming: Incoming): Outgoing {
 function create(store: Store, incoming: Incoming, namespace: string): Outgoing {
   const object = parseObject(incoming.body);
   checkTypeMeta(incoming.route, object);
+  const name = object.metadata.name || object.metadata.generateName || '';
+  refuseCreateIfTerminating(store, incoming.namespaces, incoming.route.type, incoming.route.namespace, name);
   const created = store.create(incoming.route.type, namespace, object, { dryRun: isDryRun(incoming.query) });
   return { status: 201, body: present(incoming.route.type, incoming.route.version, created) };
 }
@@ -117,6 +122,7 @@ function patch(store: Store, incoming: Incoming, namespace: string, name: string
     // Server-side apply creates what does not exist yet.
     const object = asKubeObject(body) ?? { metadata: {} };
     checkTypeMeta(route, object);
+    refuseCreateIfTerminating(store, incoming.namespaces, route.type, route.namespace, name);
     const created = store.create(
       route.type,
       namespace,
@@ -188,7 +194,7 @@ export function handleResource(store: Store, incoming: Incoming): Outgoing {
     case 'list':
       return list(store, incoming);
     case 'get': {
-      const found = namespace !== undefined && name !== undefined ? store.get(route.type, namespace, name) : undefined;
+      const found = name !== undefined ? store.get(route.type, namespace ?? '', name) : undefined;
       if (!found) throw notFound(route.type, name ?? '');
       return { status: 200, body: present(route.type, route.version, found) };
     }

@@ -6,6 +6,7 @@
 import { apiVersionOf, type ResourceType } from './resource-types.ts';
 import { deepEqual, type KubeObject, type ObjectMeta, without } from './object.ts';
 import { badRequest, conflict, invalid, type KubeError } from './status.ts';
+import { heldBySpecFinalizers, isNamespace, markTerminating, newNamespace } from './namespace-lifecycle.ts';
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Set by the server only: a client may send them but they are ignored or replaced. */
@@ -54,7 +55,7 @@ export function prepareCreate(
   body: KubeObject,
   context: CreateContext,
 ): KubeObject {
-  checkNamespace(body, namespace);
+  if (type.namespaced) checkNamespace(body, namespace);
   const { generateName } = body.metadata;
   const name = body.metadata.name || (generateName ? `${generateName}${context.suffix}` : '');
   if (!name) throw invalid(type, '', 'metadata.name', 'Required value: name or generateName is required');
@@ -62,7 +63,9 @@ export function prepareCreate(
   const metadata: ObjectMeta = { ...body.metadata };
   for (const field of SYSTEM_FIELDS) delete metadata[field];
   Object.assign(metadata, { name, namespace, uid: context.uid, generation: 1, creationTimestamp: context.now });
-  const object: KubeObject = { ...body, apiVersion: storedApiVersion(type), kind: type.kind, metadata };
+  if (!type.namespaced) delete metadata.namespace;
+  const created: KubeObject = { ...body, apiVersion: storedApiVersion(type), kind: type.kind, metadata };
+  const object = isNamespace(created) ? newNamespace(created) : created;
   // With a status subresource, status is written through /status only.
   if (type.statusSubresource) delete object.status;
   return object;
@@ -162,7 +165,7 @@ export function isNoOp(existing: KubeObject, next: KubeObject): boolean {
 export function markDeleting(existing: KubeObject, now: string): KubeObject {
   const metadata = { ...existing.metadata, deletionTimestamp: now, deletionGracePeriodSeconds: 0 };
   if ((metadata.generation ?? 0) > 0) metadata.generation = (metadata.generation ?? 0) + 1;
-  return { ...existing, metadata };
+  return markTerminating({ ...existing, metadata });
 }
 
 export function isBeingDeleted(object: KubeObject): boolean {
@@ -170,5 +173,5 @@ export function isBeingDeleted(object: KubeObject): boolean {
 }
 
 export function hasFinalizers(object: KubeObject): boolean {
-  return (object.metadata.finalizers ?? []).length > 0;
+  return (object.metadata.finalizers ?? []).length > 0 || heldBySpecFinalizers(object);
 }

@@ -1,8 +1,8 @@
 /**
  * The resource types the stand-in API server serves, and how a request names
- * one. Only namespaced resources are modelled: everything the operator touches
- * (ExposedAPIs, Components, Ingresses, Services, EndpointSlices, Pods, Secrets,
- * Events, ServiceMonitors) is namespaced.
+ * one. Everything the operator touches (ExposedAPIs, Components, Ingresses,
+ * Services, EndpointSlices, Pods, Secrets, Events, ServiceMonitors) is
+ * namespaced; Namespaces themselves are the one cluster-scoped type.
  */
 
 export interface ResourceTypeOptions {
@@ -29,6 +29,8 @@ export interface ResourceTypeOptions {
   readonly statusSubresource?: boolean;
   /** Version the group advertises as preferred; default: the highest by Kubernetes version priority. */
   readonly preferredVersion?: string;
+  /** Objects live in a namespace (default); false for cluster-scoped types, served at `/<plural>/<name>`. */
+  readonly namespaced?: boolean;
 }
 
 /** A resource type with every option settled. */
@@ -45,6 +47,7 @@ export interface ResourceType {
   readonly shortNames: readonly string[];
   readonly custom: boolean;
   readonly statusSubresource: boolean;
+  readonly namespaced: boolean;
 }
 
 export const EXPOSED_API: ResourceTypeOptions = {
@@ -78,6 +81,15 @@ export const EVENT: ResourceTypeOptions = {
   kind: 'Event',
   plural: 'events',
   shortNames: ['ev'],
+};
+/** Cluster-scoped; deleting one terminates it as the API server and namespace controller do (namespace-lifecycle.ts). */
+export const NAMESPACE: ResourceTypeOptions = {
+  group: '',
+  versions: ['v1'],
+  kind: 'Namespace',
+  plural: 'namespaces',
+  shortNames: ['ns'],
+  namespaced: false,
 };
 export const LEASE: ResourceTypeOptions = {
   group: 'coordination.k8s.io',
@@ -141,6 +153,7 @@ export const DEFAULT_RESOURCE_TYPES: readonly ResourceTypeOptions[] = [
   EVENT,
   LEASE,
   SERVICE_MONITOR,
+  NAMESPACE,
 ];
 
 export function typeId(group: string, plural: string): string {
@@ -194,6 +207,7 @@ export function settleType(options: ResourceTypeOptions): ResourceType {
     shortNames: options.shortNames ?? [],
     custom: options.custom ?? false,
     statusSubresource: options.statusSubresource ?? false,
+    namespaced: options.namespaced ?? true,
   };
 }
 

@@ -87,17 +87,24 @@ interface ResourcePath {
   subresource?: string;
 }
 
-function resourcePath(segments: readonly string[]): ResourcePath | undefined {
+/** `[/namespaces/<ns>]/<plural>[/<name>[/<subresource>]]` below the group version; which form is meant depends on the type. */
+function resourcePath(registry: TypeRegistry, segments: readonly string[]): ResourcePath | undefined {
   const [root] = segments;
   const prefix = root === 'api' ? 2 : root === 'apis' ? 3 : 0;
   if (prefix === 0 || segments.length <= prefix) return undefined;
   const group = root === 'api' ? '' : (segments[1] ?? '');
   const version = segments[prefix - 1] ?? '';
   const rest = segments.slice(prefix);
-  if (rest.length === 1) return { group, version, plural: rest[0] ?? '' };
-  if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 5) return undefined;
-  const [, namespace, plural, name, subresource] = rest;
-  return { group, version, plural: plural ?? '', namespace, name, subresource } as ResourcePath;
+  const namespacedType = registry.byPath(group, version, rest[2] ?? '');
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest.length <= 5 && namespacedType?.namespaced) {
+    const [, namespace, plural, name, subresource] = rest;
+    return { group, version, plural: plural ?? '', namespace, name, subresource } as ResourcePath;
+  }
+  if (rest.length > 3) return undefined;
+  const [plural, name, subresource] = rest;
+  // A namespaced collection across all namespaces (`/pods`), or a cluster-scoped object (`/namespaces/x`).
+  if (name !== undefined && registry.byPath(group, version, plural ?? '')?.namespaced !== false) return undefined;
+  return { group, version, plural: plural ?? '', name, subresource } as ResourcePath;
 }
 
 export function parseRoute(
@@ -112,14 +119,14 @@ export function parseRoute(
     .map(decodeURIComponent);
   const target = discoveryTarget(segments);
   if (target) return method === 'GET' ? { kind: 'discovery', target } : { kind: 'unknown' };
-  const path = resourcePath(segments);
+  const path = resourcePath(registry, segments);
   const type = path && registry.byPath(path.group, path.version, path.plural);
   if (!path || !type) return { kind: 'unknown' };
   if (path.subresource !== undefined && (path.subresource !== 'status' || !type.statusSubresource))
     return { kind: 'unknown' };
   const verb = verbOf(method, path.name !== undefined, isWatch(query));
-  // A collection across all namespaces can only be read.
-  const allowed = path.namespace !== undefined || verb === 'list' || verb === 'watch';
+  // A namespaced collection across all namespaces can only be read.
+  const allowed = !type.namespaced || path.namespace !== undefined || verb === 'list' || verb === 'watch';
   return {
     kind: 'resource',
     type,

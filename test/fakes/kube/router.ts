@@ -114,7 +114,9 @@ async function dispatch(
   }
   const body = await readBody(request);
   record.blockingOwners = blockingOwners(body);
-  const result = handleResource(options.store, { route, query, contentType: request.headers['content-type'], body });
+  const namespaces = options.registry.all.find((t) => t.id === 'namespaces');
+  const incoming = { route, query, contentType: request.headers['content-type'], body, namespaces };
+  const result = handleResource(options.store, incoming);
   send(response, result.status, result.body);
 }
 

@@ -202,13 +202,13 @@ export function createStore(options: StoreOptions) {
 
     /** Puts an object in place with no admission rules: the test's back door. */
     seed(resource: ResourceType, object: KubeObject): KubeObject {
-      const namespace = object.metadata.namespace ?? 'default';
+      const namespace = resource.namespaced ? (object.metadata.namespace ?? 'default') : '';
       const previous = bucket(resource).get(keyOf(namespace, object.metadata.name ?? ''));
       const metadata = {
         generation: 1,
         creationTimestamp: now(),
         ...object.metadata,
-        namespace,
+        ...(resource.namespaced ? { namespace } : {}),
         uid: object.metadata.uid ?? previous?.metadata.uid ?? randomUUID(),
       };
       const seeded = { ...object, apiVersion: storedApiVersion(resource), kind: resource.kind, metadata };
