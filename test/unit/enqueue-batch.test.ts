@@ -17,8 +17,11 @@ function gatedSender() {
     new Promise<void>((resolve, reject) => {
       batches.push([...requests]);
       maxInFlight = Math.max(maxInFlight, ++inFlight);
-      const done = () => void inFlight--;
-      gates.push({ open: () => (done(), resolve()), fail: (error) => (done(), reject(error)) });
+      const settle = (finish: () => void) => () => {
+        inFlight--;
+        finish();
+      };
+      gates.push({ open: settle(resolve), fail: (error) => settle(() => reject(error))() });
     });
   const nextGate = async () => {
     for (let i = 0; i < 1000 && gates.length === 0; i++) await new Promise((r) => setImmediate(r));
