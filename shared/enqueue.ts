@@ -11,6 +11,10 @@ import { errorMessage } from './errors.ts';
 import type { RedisConnections } from './redis-connection.ts';
 import { activeTraceparent } from './tracing.ts';
 import { recordAdmission } from './tracing-links.ts';
+import { batchingSender, type BatchedRequest } from './enqueue-batch.ts';
+
+/** Jobs per Redis pipeline: large enough for any burst of admissions, small enough to keep one reply quick. */
+const MAX_BATCH = 500;
 
 /** What admission needs of the queue: ask for a reconcile of a key, and report connection health. */
 export interface ReconcileEnqueuer {
@@ -36,7 +40,7 @@ export function createQueueEnqueuer(options: {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    // Admissions arrive in bursts: one write per event-loop turn instead of one per job.
+    // Admissions arrive in bursts: their trace links go out in one write per event-loop turn.
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 500, 5000),
   });
@@ -54,6 +58,15 @@ export function createQueueEnqueuer(options: {
   });
   const queue = new Queue<ReconcileJobData>(RECONCILE_QUEUE, { connection, prefix: options.prefix });
   queue.on('error', () => undefined); // already logged by the connection's handler
+  const jobOf = ({ key, traceparent, options: jobOptions }: BatchedRequest) => ({
+    name: RECONCILE_JOB,
+    data: traceparent ? { key, traceparent } : { key },
+    opts: reconcileJobOptions(key, { delayMs: options.delayMs, ...jobOptions }),
+  });
+  // addBulk runs each job's own add script (deduplication included) in one pipeline.
+  const send = batchingSender(async (requests) => {
+    await queue.addBulk(requests.map(jobOf));
+  }, MAX_BATCH);
   /** With tracing on, the active span's context goes on the key's link list (see tracing-links.ts); off, nothing is sent. */
   const note = async (key: string, traceparent = activeTraceparent()): Promise<void> => {
     if (traceparent) await recordAdmission(connection, options.prefix, key, traceparent);
@@ -63,11 +76,7 @@ export function createQueueEnqueuer(options: {
       const traceparent = activeTraceparent();
       // The link first, so that a worker taking the job at once finds it.
       await note(key, traceparent);
-      await queue.add(
-        RECONCILE_JOB,
-        traceparent ? { key, traceparent } : { key },
-        reconcileJobOptions(key, { delayMs: options.delayMs, ...enqueueOptions }),
-      );
+      await send({ key, options: enqueueOptions, ...(traceparent ? { traceparent } : {}) });
     },
     note: (key) => note(key),
     state: () => connection.status,

@@ -21,6 +21,8 @@ export interface OwnRedis {
   readonly url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung Redis. */
+  freeze(): void;
 }
 
 /**
@@ -70,6 +72,9 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
         { stdio: 'ignore' },
       );
       for (let i = 0; i < 200 && !(await ping()); i++) await new Promise((r) => setTimeout(r, 25));
+    },
+    freeze() {
+      child?.kill('SIGSTOP');
     },
     async stop() {
       if (!child || child.exitCode !== null) return;
