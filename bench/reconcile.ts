@@ -93,7 +93,10 @@ function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, [join(root, 'reconciler/main.ts')], {
+  // BENCH_WORKER_MAX_OLD_SPACE_MB: the worker's V8 old-space limit, as a container's memory limit would set it.
+  const maxOldSpace = process.env.BENCH_WORKER_MAX_OLD_SPACE_MB;
+  const flags = maxOldSpace ? [`--max-old-space-size=${maxOldSpace}`] : [];
+  const child = spawn(process.execPath, [...flags, join(root, 'reconciler/main.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -69,14 +69,30 @@ export function createSpecResolver(fetcher: SpecFetcher, bounds: CacheBounds): S
     if (result.transient) throw new RetryableError(`spec.specification: ${result.message}`);
     throw new PermanentError(`spec.specification: ${result.message}`, { reason: 'OpenApiDocumentUnavailable' });
   };
+  // An inline document is parsed and validated once per content, not once per reconcile: a burst of ExposedAPIs
+  // carrying one large document would otherwise hold a parsed copy per running reconcile.
+  // A space cannot appear in a URL, so these keys never meet a URL's.
+  const inlineKey = (textSha: string) => `inline ${textSha}`;
+  const fromText = async (text: string, textSha: string): Promise<ResolvedSpec> => {
+    const cacheKey = inlineKey(textSha);
+    const cached = byUrl.get(cacheKey);
+    if (cached) return cached.spec;
+    const spec = await toImport(text, 'inline document');
+    byUrl.set(cacheKey, { validators: {}, textSha, spec });
+    return spec;
+  };
+  const once = (key: string, resolve: () => Promise<ResolvedSpec>): Promise<ResolvedSpec> => {
+    const running = inFlight.get(key);
+    if (running) return running;
+    const next = resolve().finally(() => inFlight.delete(key));
+    inFlight.set(key, next);
+    return next;
+  };
   return {
     async resolve(source) {
-      if (source.kind === 'inline') return toImport(source.text, 'inline document');
-      const running = inFlight.get(source.url);
-      if (running) return running;
-      const next = fromUrl(source.url).finally(() => inFlight.delete(source.url));
-      inFlight.set(source.url, next);
-      return next;
+      if (source.kind === 'url') return once(source.url, () => fromUrl(source.url));
+      const textSha = createHash('sha256').update(source.text).digest('hex');
+      return once(inlineKey(textSha), () => fromText(source.text, textSha));
     },
   };
 }

@@ -16,6 +16,12 @@ const podSpecs = (objects: Rendered[]) =>
   objects
     .filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind))
     .map((o) => ({ name: `${o.kind} ${o.metadata.name}`, object: o, pod: o.spec.template.spec }));
+/** A Kubernetes memory quantity (`512Mi`, `1Gi`) in MiB. */
+const mebibytes = (quantity: string): number => {
+  const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`memory quantity ${quantity}: write it in Mi or Gi`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+};
 const env = (container: Rendered, name: string): string | undefined =>
   container.env?.find((e: Rendered) => e.name === name)?.value;
 
@@ -80,6 +86,15 @@ for (const { name, file } of CASES) {
         t.ok(
           pod.terminationGracePeriodSeconds > Number(config?.data.SHUTDOWN_GRACE_SECONDS),
           `${what}: the grace period outlasts SHUTDOWN_GRACE_SECONDS`,
+        );
+        const reconciler = pod.containers.find((c: Rendered) => c.name === 'reconciler');
+        const heapMb = (flag: string) =>
+          Number(reconciler?.command.find((a: string) => a.startsWith(`--${flag}=`))?.split('=')[1]);
+        // V8's young generation is three semi-spaces; what is not heap (code, buffers, the binary) needs the rest.
+        const heap = heapMb('max-old-space-size') + 3 * heapMb('max-semi-space-size');
+        t.ok(
+          heap < mebibytes(reconciler?.resources.requests.memory) * 0.8,
+          `${what}: the V8 heap bounds (${heap} MB) leave room under the memory request`,
         );
       }
     }

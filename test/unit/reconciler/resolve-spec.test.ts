@@ -102,3 +102,18 @@ t.test('the document cache is bounded by bytes: a URL pushed out is fetched agai
     'b stayed cached, a was evicted for it',
   );
 });
+
+t.test('an inline document is validated once per content, also when resolved concurrently', async (t) => {
+  const fetcher = scripted(() => ok(TMF620));
+  const resolver = createSpecResolver(fetcher, BOUNDS);
+  const burst = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve({ kind: 'inline', text: TMF620 })));
+  t.ok(
+    burst.every((r) => r === burst[0]),
+    'one result shared by the burst',
+  );
+  t.equal(await resolver.resolve({ kind: 'inline', text: TMF620 }), burst[0], 'and kept for later reconciles');
+  const other = await resolver.resolve({ kind: 'inline', text: TMF620.replace('Product Catalog', 'Catalog') });
+  t.not(other, burst[0], 'another content is resolved on its own');
+  t.equal(other.format, 'swagger-json');
+  t.equal(fetcher.calls.length, 0, 'nothing fetched');
+});
