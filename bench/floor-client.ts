@@ -76,7 +76,8 @@ async function send(dispatcher: Agent, plan: FloorPlan, r: FloorRequest, armBear
 }
 
 export async function runFloor(plan: FloorPlan): Promise<FloorResult> {
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  // As patient as the SDKs on a busy machine: 128 connections opened at once to stand-ins sharing two cores.
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 120_000 } });
   const cpu = process.cpuUsage();
   const started = performance.now();
   const bearer = await armToken(dispatcher);
