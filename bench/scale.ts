@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
  * `npm run bench:scale`: runs `bench/reconcile.ts` at N = 100 and 1,000
  * ExposedAPIs (and 5,000 with BENCH_APIS=5000 or `--5000`), each with 1 and 4
  * worker processes, and writes the scaling table into docs/performance.md
- * between its markers. BENCH_SCALE_APIS=100,1000 picks the sizes. Every other
- * BENCH_* setting passes through to each run.
+ * between its markers, after each size. BENCH_SCALE_APIS=100,1000 picks the
+ * sizes, BENCH_WORKERS=1,4 the worker counts; every other BENCH_* setting
+ * passes through to each run. `--results a.out b.out` writes the table from
+ * saved outputs of `npm run bench:reconcile` instead of running anything.
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DOC = `${root}docs/performance.md`;
@@ -67,34 +69,59 @@ function row(r: Run): string[] {
   ];
 }
 
-const results: Result[] = [];
-const load: string[] = [];
-for (const n of sizes) {
-  process.stderr.write(`bench:scale: N=${n}, 1 and 4 workers\n`);
-  load.push(`N=${n}: ${loadavg()[0]!.toFixed(2)}`);
-  const out = execFileSync(process.execPath, [`${root}bench/reconcile.ts`], {
-    env: { ...process.env, BENCH_APIS: String(n), BENCH_WORKERS: '1,4' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 2 ** 20,
-  });
-  process.stdout.write(out);
-  results.push(JSON.parse(out.trim().split('\n').pop() ?? '') as Result);
+/** The result line of a bench:reconcile output (its last JSON line). */
+const resultOf = (out: string): Result =>
+  JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .findLast((line) => line.startsWith('{"revision"')) ?? '',
+  ) as Result;
+
+function writeTable(results: readonly Result[], load: readonly string[]): void {
+  const lines = [
+    `| ${HEADER.join(' | ')} |`,
+    `|${HEADER.map(() => '---').join('|')}|`,
+    ...results.flatMap((r) => r.runs.map((run) => `| ${row(run).join(' | ')} |`)),
+  ];
+  const first = results[0]!;
+  const revisions = [...new Set(results.map((r) => r.revision))].join(', ');
+  const note =
+    `Measured ${new Date().toISOString().slice(0, 10)} at code ${revisions}, ARM latency ${first.latencyMs} ms per call, ` +
+    `RECONCILE_CONCURRENCY=${first.concurrency} per worker` +
+    (load.length > 0
+      ? `; 1-minute load average at the start of each size: ${load.join(', ')} (2 cores, shared).`
+      : '.');
+  const table = `${BEGIN}\n${note}\n\n${lines.join('\n')}\n${END}`;
+  const doc = readFileSync(DOC, 'utf8');
+  const start = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${DOC}: the markers ${BEGIN} and ${END} are missing; put them back`);
+  writeFileSync(DOC, doc.slice(0, start) + table + doc.slice(end + END.length));
+  process.stderr.write(`bench:scale: wrote the table into ${DOC}\n`);
 }
 
-const lines = [
-  `| ${HEADER.join(' | ')} |`,
-  `|${HEADER.map(() => '---').join('|')}|`,
-  ...results.flatMap((r) => r.runs.map((run) => `| ${row(run).join(' | ')} |`)),
-];
-const first = results[0]!;
-const note =
-  `Measured ${new Date().toISOString().slice(0, 10)} at code ${first.revision}, ARM latency ${first.latencyMs} ms per call, ` +
-  `RECONCILE_CONCURRENCY=${first.concurrency} per worker; 1-minute load average at the start of each size: ${load.join(', ')} (2 cores, shared).`;
-const table = `${BEGIN}\n${note}\n\n${lines.join('\n')}\n${END}`;
-const doc = readFileSync(DOC, 'utf8');
-const start = doc.indexOf(BEGIN);
-const end = doc.indexOf(END);
-if (start < 0 || end < start) throw new Error(`${DOC}: the markers ${BEGIN} and ${END} are missing; put them back`);
-writeFileSync(DOC, doc.slice(0, start) + table + doc.slice(end + END.length));
-process.stderr.write(`bench:scale: wrote the table into ${DOC}\n`);
+const saved = process.argv.indexOf('--results');
+if (saved >= 0) {
+  writeTable(
+    process.argv.slice(saved + 1).map((file) => resultOf(readFileSync(file, 'utf8'))),
+    [],
+  );
+} else {
+  const workers = process.env.BENCH_WORKERS ?? '1,4';
+  const results: Result[] = [];
+  const load: string[] = [];
+  for (const n of sizes) {
+    process.stderr.write(`bench:scale: N=${n}, workers ${workers}\n`);
+    load.push(`N=${n}: ${loadavg()[0]!.toFixed(2)}`);
+    const out = execFileSync(process.execPath, [`${root}bench/reconcile.ts`], {
+      env: { ...process.env, BENCH_APIS: String(n), BENCH_WORKERS: workers },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 2 ** 20,
+    });
+    process.stdout.write(out);
+    results.push(resultOf(out));
+    writeTable(results, load);
+  }
+}
