@@ -106,8 +106,10 @@ export function createArmBudget(
     },
     async observe({ kind, status, remaining, retryAfterMs }) {
       const pauseMs = status === 429 ? Math.max(retryAfterMs ?? 1000, 1) : 0;
-      if (pauseMs === 0 && remaining === undefined) return;
       const { perSecond, burst } = options.buckets[kind];
+      // A bucket never holds more than its burst, so a remaining budget that leaves a full one cannot lower it:
+      // the usual answer then costs no Redis call.
+      if (pauseMs === 0 && (remaining === undefined || remaining - reserve >= burst)) return;
       await observeScript(options.key, kind, perSecond, burst, remaining ?? -1, reserve, pauseMs);
     },
   };
