@@ -1,16 +1,19 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { createQueueEnqueuer } from '../shared/enqueue.ts';
-import { silentLogger } from '../shared/log.ts';
-import { createRedisConnections } from '../shared/redis-connection.ts';
-import { redisSettingsFrom } from '../shared/redis-settings.ts';
+import { recordedRequest, type RecordedHttpRequest } from '../test/fakes/recorded-request.ts';
+import { ownRedis } from '../test/helpers/redis-server.ts';
 import { fixtureObject, fixtureText } from '../test/helpers/resources.ts';
 import { startReconcilerEnvironment, type ReconcilerEnvironment } from '../test/helpers/reconciler-env.ts';
+import type { FloorResult } from './floor-client.ts';
+import { recordedTraffic, replayFloor } from './floor.ts';
+import { cpuSeconds, vm } from './proc-stats.ts';
+import { redisMemory, type RedisMemory } from './redis-memory.ts';
 
 /**
  * `npm run bench:reconcile`: N ExposedAPIs (default 1,000, BENCH_APIS) created
@@ -18,7 +21,11 @@ import { startReconcilerEnvironment, type ReconcilerEnvironment } from '../test/
  * BENCH_LATENCY_MS), reconciled by 1 and by 4 real worker processes
  * (`reconciler/main.ts`) sharing one Redis queue and one APIM write limit.
  * Reports the time until every one is Ready, APIM calls per API, the calls of
- * a full resync of the unchanged resources, and the peak RSS of each worker.
+ * a full resync of the unchanged resources (the product's own: POST /resync,
+ * a new drift-check epoch), the peak RSS and CPU seconds of each worker, the
+ * Redis memory (a redis-server of the run's own), and the floor: the CPU a
+ * bare HTTP client spends replaying the publish's requests (floor-client.ts).
+ * BENCH_WORKER_CPU_PROF=dir writes each worker's CPU profile (--cpu-prof) there.
  * The stand-ins (Kubernetes, Entra, Key Vault, ARM, the spec server) and an
  * "ingress controller" loop run in this process and share its CPU.
  * The last line of stdout is the result as JSON.
@@ -31,6 +38,15 @@ const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES_PER_SECOND ?? 10_000);
 const SPEC = (['small', 'tmf620-no-304'] as const).find((s) => s === process.env.BENCH_SPEC) ?? 'tmf620';
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,4').split(',').map(Number);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600) * 1000;
+const PROFILE_DIR = process.env.BENCH_WORKER_CPU_PROF;
+const IDLE_SAMPLE_MS = 5000;
+// BENCH_WORKER_MAX_OLD_SPACE_MB / _SEMI_SPACE_MB: the worker's V8 heap bounds, as the chart's reconciler.heap sets them.
+const heapFlag = (setting: string, flag: string) => (process.env[setting] ? [`--${flag}=${process.env[setting]}`] : []);
+const WORKER_NODE_ARGS = [
+  ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+  ...heapFlag('BENCH_WORKER_MAX_OLD_SPACE_MB', 'max-old-space-size'),
+  ...heapFlag('BENCH_WORKER_MAX_SEMI_SPACE_MB', 'max-semi-space-size'),
+];
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 let aborted = false;
 const sleep = (ms: number) => {
@@ -58,6 +74,8 @@ interface Worker {
   peakRssKb: number;
   startRssKb: number;
   exited: boolean;
+  /** CPU seconds used at the start of the publish, at its end, and at the end of the resync. */
+  cpu: { start: number; published: number; resynced: number };
 }
 
 /** Warning and error log lines of every worker, by message (and error, cut short). */
@@ -74,33 +92,35 @@ interface RunResult {
     seconds: number;
     reconciles: number;
     apim: { reads: number; writes: number; writesByPath: Record<string, number> };
-    kube: { reads: number; writes: number; writesByPath: Record<string, number> };
+    kube: { reads: number; writes: number; watches: number; writesByPath: Record<string, number> };
   };
   peakRssMbPerWorker: number[];
   startRssMbPerWorker: number[];
+  /** CPU seconds of each worker: the publish (until all Ready and settled) and the resync. */
+  workerCpuSeconds: { publish: number[]; resync: number[] };
+  cpuPerApiMs: { publish: number; resync: number; floor: number };
+  /** CPU milliseconds per second of an idle worker (measured for 5 s between the publish and the resync). */
+  idleCpuMsPerSecond: number;
+  floor: FloorResult;
+  redisMb: { afterPublish: RedisMemory; afterResync: RedisMemory };
   benchProcessCpuSeconds: number;
   specFetches: { full: number; notModified: number };
   workerWarnings: Record<string, number>;
 }
 
-function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function startWorker(env: Record<string, string>): Worker {
-  // BENCH_WORKER_MAX_OLD_SPACE_MB: the worker's V8 old-space limit, as a container's memory limit would set it.
-  const maxOldSpace = process.env.BENCH_WORKER_MAX_OLD_SPACE_MB;
-  const flags = maxOldSpace ? [`--max-old-space-size=${maxOldSpace}`] : [];
-  const child = spawn(process.execPath, [...flags, join(root, 'reconciler/main.ts')], {
+  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, join(root, 'reconciler/main.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const worker: Worker = { child, adminUrl: Promise.resolve(''), peakRssKb: 0, startRssKb: 0, exited: false };
+  const worker: Worker = {
+    child,
+    adminUrl: Promise.resolve(''),
+    peakRssKb: 0,
+    startRssKb: 0,
+    exited: false,
+    cpu: { start: 0, published: 0, resynced: 0 },
+  };
   worker.adminUrl = new Promise((resolve, reject) => {
     let buffer = '';
     let found = false;
@@ -179,16 +199,35 @@ function apimWrites(world: ReconcilerEnvironment): Record<string, number> {
   return out;
 }
 
+/** Asks one worker for the product's resync (POST /resync on its admin port, with the dashboard credential). */
+async function askForResync(worker: Worker, token: string): Promise<number> {
+  const answer = await fetch(`${await worker.adminUrl}/resync`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (answer.status !== 202) throw new Error(`POST /resync answered ${answer.status}: ${await answer.text()}`);
+  return ((await answer.json()) as { queued: number }).queued;
+}
+
+const sumOf = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 async function run(workerCount: number): Promise<RunResult> {
   for (const k of Object.keys(problems)) delete problems[k];
-  const world = await startReconcilerEnvironment();
+  // A Redis of the run's own: its memory figures are the operator's alone, not those of whatever else shares 6379.
+  const redis = await ownRedis();
+  const world = await startReconcilerEnvironment({ recordBodies: true, redisUrl: redis.url });
   const cpuStart = process.cpuUsage();
+  const credentials = mkdtempSync(join(tmpdir(), 'apim-bench-'));
+  const adminToken = `bench-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(join(credentials, 'token'), adminToken);
+  const specRequests: RecordedHttpRequest[] = [];
   // The document, served with an ETag and answering If-None-Match with 304 as GitHub raw and most servers do
   // (test/helpers/spec-server.ts always answers 200: BENCH_SPEC=tmf620-no-304 uses it, so every reconcile re-parses).
   const documentText = SPEC === 'small' ? SMALL_SPEC : fixtureText('TMF620-ProductCatalog-v4.0.0.swagger.json');
   const etag = SPEC === 'small' ? '"small-v1"' : '"tmf620-v1"';
   const specFetches = { full: 0, notModified: 0 };
   const specServer = createServer((req, res) => {
+    specRequests.push(recordedRequest(req, ''));
     if (req.headers['if-none-match'] === etag) {
       specFetches.notModified++;
       res.writeHead(304, { etag }).end();
@@ -213,6 +252,7 @@ async function run(workerCount: number): Promise<RunResult> {
     BACKOFF_BASE_MS: '200',
     BACKOFF_MAX_MS: '5000',
     SHUTDOWN_GRACE_SECONDS: '5',
+    DASHBOARD_TOKEN_FILE: join(credentials, 'token'),
   };
   const workers: Worker[] = [];
   let sampling: NodeJS.Timeout | undefined;
@@ -228,6 +268,8 @@ async function run(workerCount: number): Promise<RunResult> {
     world.azure.arm.setLatency(LATENCY_MS);
     world.azure.arm.resetLog();
     world.kube.clearRequests();
+    specRequests.length = 0;
+    for (const w of workers) w.cpu.start = cpuSeconds(w.child.pid!);
 
     // The ingress controller: every Ingress gets a load-balancer address as soon as it exists.
     const networking = world.kube.kubeconfig().makeApiClient(NetworkingV1Api);
@@ -315,23 +357,27 @@ async function run(workerCount: number): Promise<RunResult> {
     await world.idle();
     await sleep(1000);
     await world.idle();
-    const reconciles = await counter(workers, 'apim_operator_reconciles_total', 'result');
-
-    // A full resync of the unchanged resources: what the watcher's timer does (every key queued once).
     controller = false;
     await ingressLoop;
+    for (const w of workers) w.cpu.published = cpuSeconds(w.child.pid!);
+    // What a worker spends doing nothing (queue polling, informers, timers), to read the resync's figure against.
+    await sleep(IDLE_SAMPLE_MS);
+    const idleCpuMsPerSecond = round(
+      (sumOf(workers.map((w) => cpuSeconds(w.child.pid!) - w.cpu.published)) * 1e6) / IDLE_SAMPLE_MS / workerCount,
+    );
+    for (const w of workers) w.cpu.published = cpuSeconds(w.child.pid!);
+    const publishTraffic = recordedTraffic(world, specRequests);
+    const reconciles = await counter(workers, 'apim_operator_reconciles_total', 'result');
+    const redisAfterPublish = await redisMemory(redis.url);
+
+    // The product's resync of the unchanged resources, asked of one worker: a new drift-check epoch and every key
+    // queued once, as the periodic one does (which spreads them over the interval instead).
     world.azure.arm.resetLog();
     world.kube.clearRequests();
     const before = sum(await counter(workers, 'apim_operator_reconciles_total', 'result'));
-    const enqueuer = createQueueEnqueuer({
-      connections: await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() }),
-      prefix: env.QUEUE_PREFIX ?? '',
-      delayMs: 0,
-      log: silentLogger(),
-    });
     const resyncStart = performance.now();
-    await Promise.all(names.map((name) => enqueuer.enqueue(`components/${name}`)));
-    await enqueuer.close();
+    const queued = await askForResync(workers[0]!, adminToken);
+    if (queued !== N) throw new Error(`the resync queued ${queued} keys, not ${N}`);
     for (;;) {
       const done = sum(await counter(workers, 'apim_operator_reconciles_total', 'result')) - before;
       if (done >= N) break;
@@ -344,8 +390,20 @@ async function run(workerCount: number): Promise<RunResult> {
     const resyncApim = world.azure.arm.calls();
     const resyncKube = kubeCounts(world);
     const resyncWrites = apimWrites(world);
-
+    const resyncKubeWrites = kubeWrites(world); // before the floor replays its writes into the same stand-in
+    for (const w of workers) w.cpu.resynced = cpuSeconds(w.child.pid!);
+    const redisAfterResync = await redisMemory(redis.url);
     for (const w of workers) w.peakRssKb = Math.max(w.peakRssKb, vm(w.child.pid!, 'VmHWM'));
+
+    process.stderr.write(`  [${workerCount} worker(s)] floor client: replaying the publish's requests...\n`);
+    const floor = await replayFloor(
+      publishTraffic,
+      { arm: world.azure.arm.url, kube: world.kube.url, spec: new URL(specUrl).origin },
+      workerCount * CONCURRENCY,
+      { ...world.env, NODE_EXTRA_CA_CERTS: world.azure.caFile },
+    );
+    const publishCpu = workers.map((w) => w.cpu.published - w.cpu.start);
+    const resyncCpu = workers.map((w) => w.cpu.resynced - w.cpu.published);
     const cpu = process.cpuUsage(cpuStart);
     return {
       workers: workerCount,
@@ -362,10 +420,27 @@ async function run(workerCount: number): Promise<RunResult> {
         seconds: round(resyncSeconds),
         reconciles: resyncReconciles,
         apim: { reads: resyncApim.reads, writes: resyncApim.writes, writesByPath: resyncWrites },
-        kube: { reads: resyncKube.reads, writes: resyncKube.writes, writesByPath: kubeWrites(world) },
+        kube: {
+          reads: resyncKube.reads,
+          writes: resyncKube.writes,
+          watches: resyncKube.watches,
+          writesByPath: resyncKubeWrites,
+        },
       },
       peakRssMbPerWorker: workers.map((w) => round(w.peakRssKb / 1024)),
       startRssMbPerWorker: workers.map((w) => round(w.startRssKb / 1024)),
+      workerCpuSeconds: { publish: publishCpu.map(round), resync: resyncCpu.map(round) },
+      cpuPerApiMs: {
+        publish: round((sumOf(publishCpu) * 1000) / N),
+        resync: round((sumOf(resyncCpu) * 1000) / N),
+        floor: round((floor.cpuSeconds * 1000) / N),
+      },
+      idleCpuMsPerSecond,
+      floor: { ...floor, cpuSeconds: round(floor.cpuSeconds), seconds: round(floor.seconds) },
+      redisMb: {
+        afterPublish: { usedMb: round(redisAfterPublish.usedMb), peakMb: round(redisAfterPublish.peakMb) },
+        afterResync: { usedMb: round(redisAfterResync.usedMb), peakMb: round(redisAfterResync.peakMb) },
+      },
       benchProcessCpuSeconds: round((cpu.user + cpu.system) / 1e6),
       specFetches,
       workerWarnings: { ...problems },
@@ -388,6 +463,8 @@ async function run(workerCount: number): Promise<RunResult> {
     );
     world.azure.arm.setLatency(0);
     await world.close(); // obliterates the queue prefix
+    await redis.stop();
+    rmSync(credentials, { recursive: true, force: true });
     specServer.closeAllConnections();
     await new Promise((r) => specServer.close(r));
   }
@@ -452,6 +529,21 @@ const rows: [string, (r: RunResult) => string][] = [
     (r) => `${r.resync.apim.reads} / ${r.resync.apim.writes} (${listSecrets(r.resync.apim.writesByPath)})`,
   ],
   ['resync: Kubernetes reads / writes', (r) => `${r.resync.kube.reads} / ${r.resync.kube.writes}`],
+  [
+    'resync: Kubernetes requests, ARM requests / N',
+    (r) =>
+      `${r.resync.kube.reads + r.resync.kube.writes}, ${((r.resync.apim.reads + r.resync.apim.writes) / r.apis).toFixed(3)}`,
+  ],
+  ['worker CPU per API: publish / resync (ms)', (r) => `${r.cpuPerApiMs.publish} / ${r.cpuPerApiMs.resync}`],
+  ['floor client CPU per API (ms)', (r) => String(r.cpuPerApiMs.floor)],
+  ['idle worker CPU (ms per s)', (r) => String(r.idleCpuMsPerSecond)],
+  ['publish CPU / floor CPU', (r) => (r.cpuPerApiMs.publish / r.cpuPerApiMs.floor).toFixed(2)],
+  ['resync CPU / publish CPU', (r) => (r.cpuPerApiMs.resync / r.cpuPerApiMs.publish).toFixed(3)],
+  [
+    'Redis used / peak MB: publish, resync',
+    (r) =>
+      `${r.redisMb.afterPublish.usedMb.toFixed(1)}/${r.redisMb.afterPublish.peakMb.toFixed(1)}, ${r.redisMb.afterResync.usedMb.toFixed(1)}/${r.redisMb.afterResync.peakMb.toFixed(1)}`,
+  ],
   ['RSS per worker after start (MB)', (r) => r.startRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
   ['peak RSS per worker (MB)', (r) => r.peakRssMbPerWorker.map((m) => m.toFixed(0)).join(', ')],
   ['spec fetches: 200 / 304', (r) => `${r.specFetches.full} / ${r.specFetches.notModified}`],

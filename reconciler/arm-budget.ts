@@ -70,6 +70,18 @@ redis.call('PEXPIRE', KEYS[1], 3600000)
 return 0
 `;
 
+type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * A Lua script as an ioredis command: EVALSHA, with one EVAL when Redis does
+ * not know the script yet. EVAL on every call sent the whole script text with
+ * each ARM request (two per request, the budget's largest cost in a profile).
+ */
+function scriptCommand(redis: Redis, name: string, lua: string): ScriptCommand {
+  redis.defineCommand(name, { numberOfKeys: 1, lua });
+  return (redis as unknown as Record<string, ScriptCommand>)[name]!.bind(redis);
+}
+
 export function createArmBudget(
   redis: Redis,
   options: {
@@ -81,20 +93,24 @@ export function createArmBudget(
 ): ArmBudget {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const reserve = options.reserve ?? ARM_RESERVE;
+  const takeScript = scriptCommand(redis, 'armBudgetTake', TAKE);
+  const observeScript = scriptCommand(redis, 'armBudgetObserve', OBSERVE);
   return {
     async take(kind) {
       const { perSecond, burst } = options.buckets[kind];
       for (;;) {
-        const wait = Number(await redis.eval(TAKE, 1, options.key, kind, perSecond, burst));
+        const wait = Number(await takeScript(options.key, kind, perSecond, burst));
         if (wait <= 0) return;
         await sleep(wait);
       }
     },
     async observe({ kind, status, remaining, retryAfterMs }) {
       const pauseMs = status === 429 ? Math.max(retryAfterMs ?? 1000, 1) : 0;
-      if (pauseMs === 0 && remaining === undefined) return;
       const { perSecond, burst } = options.buckets[kind];
-      await redis.eval(OBSERVE, 1, options.key, kind, perSecond, burst, remaining ?? -1, reserve, pauseMs);
+      // A bucket never holds more than its burst, so a remaining budget that leaves a full one cannot lower it:
+      // the usual answer then costs no Redis call.
+      if (pauseMs === 0 && (remaining === undefined || remaining - reserve >= burst)) return;
+      await observeScript(options.key, kind, perSecond, burst, remaining ?? -1, reserve, pauseMs);
     },
   };
 }

@@ -14,7 +14,11 @@ export interface DashboardOptions {
   readonly readOnly: boolean;
   /** Required of every request; undefined only on the loopback listener. */
   readonly credential: DashboardCredential | undefined;
+  /** Queues every key now with a new drift-check epoch (the watcher's resync); served as POST /resync when given. */
+  readonly resync?: () => Promise<number>;
 }
+
+export const RESYNC_PATH = '/resync';
 
 /**
  * A job's title on the board: the ExposedAPI it reconciles. The attempt, the
@@ -50,7 +54,11 @@ function guard(options: DashboardOptions) {
   };
 }
 
-/** The BullMQ board under /queues, behind the credential when there is one, with retry and clean unless read-only. */
+/**
+ * The BullMQ board under /queues and POST /resync, behind the credential when
+ * there is one, with retry, clean and resync unless read-only. A resync is an
+ * action like a retry: whoever may act on the queue may ask for one, nobody else.
+ */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const adapter = new BullMQAdapter(options.queue, {
     readOnlyMode: options.readOnly,
@@ -76,5 +84,12 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   await app.register(async (scope) => {
     scope.addHook('onRequest', guard(options));
     await scope.register(board.registerPlugin(), { prefix: DASHBOARD_PATH });
+    const { resync } = options;
+    if (resync)
+      scope.post(RESYNC_PATH, async (request, reply) => {
+        const queued = await resync();
+        options.log.info({ queued, ip: request.ip }, 'Resync asked for on the admin port queued every ExposedAPI');
+        return reply.code(202).send({ queued });
+      });
   });
 }

@@ -210,13 +210,14 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       return { ready, details: { informers, lastResyncAt, redis: redis.status } };
     },
     dashboard: { readOnly: config.dashboard.readOnly, credential: dashboardCredential },
+    resync: () => watcher.resync(),
   });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const { port } = admin.server.address() as AddressInfo;
   // Without a credential the dashboard is reachable only from inside the Pod: kubectl port-forward, never the network.
   const local = dashboardCredential
     ? undefined
-    : await buildLocalDashboardApp({ log, queue, readOnly: config.dashboard.readOnly });
+    : await buildLocalDashboardApp({ log, queue, readOnly: config.dashboard.readOnly, resync: () => watcher.resync() });
   await local?.listen({ host: '127.0.0.1', port: config.dashboard.localPort });
   const dashboardPort = local ? (local.server.address() as AddressInfo).port : port;
   log.info(

@@ -17,6 +17,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { recordedRequest, type RecordedHttpRequest } from './recorded-request.ts';
 import {
   codeFor,
   faultHeaders,
@@ -35,6 +36,7 @@ import { createServiceState, serviceId, snapshot, type ApiSnapshot, type Service
 export type { FaultOptions, RequestMatcher } from './arm/faults.ts';
 export type { ArmRequest } from './arm/http.ts';
 export type { LroSettings } from './arm/lro.ts';
+export type { RecordedHttpRequest } from './recorded-request.ts';
 export type { ApiSnapshot } from './arm/store.ts';
 
 export const API_VERSION = '2024-05-01';
@@ -55,6 +57,8 @@ export interface ArmApimServerOptions {
   /** api-versions served; default ['2024-05-01']. */
   readonly apiVersions?: readonly string[];
   readonly port?: number;
+  /** Keep each request's URL, headers (not Authorization) and body in `requests`, for a replay; default off. */
+  readonly recordBodies?: boolean;
 }
 
 export interface ArmRequestRecord {
@@ -69,6 +73,8 @@ export interface ArmRequestRecord {
   readonly receivedAt: number;
   /** When the answer was sent (Date.now()). */
   readonly at: number;
+  /** With `recordBodies`. */
+  readonly sent?: RecordedHttpRequest;
 }
 
 export interface ArmApimServer {
@@ -239,6 +245,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       status: result.status,
       receivedAt,
       at: Date.now(),
+      ...(options.recordBodies ? { sent: recordedRequest(req, raw) } : {}),
     });
     writeAnswer(res, request.method, { ...result, headers: { ...result.headers, ...spent.headers } });
   }

@@ -62,6 +62,8 @@ export interface KubeApiServerOptions {
   /** Objects in place before the first request (apiVersion and kind pick the type). */
   readonly seed?: readonly unknown[];
   readonly port?: number;
+  /** Keep each request's URL, headers (not Authorization) and body in `requests[].sent`, for a replay; default off. */
+  readonly recordBodies?: boolean;
 }
 
 export interface KubeApiServer {
@@ -117,6 +119,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     token: options.requireToken ?? false,
     serverAddress: () => new URL(url).host,
+    recordBodies: options.recordBodies ?? false,
   });
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)

@@ -60,10 +60,15 @@ export interface EnvironmentOptions {
   readonly requireReadyEndpoints?: boolean;
   /** Resource types the Kubernetes stand-in serves (default: all it knows). */
   readonly types?: KubeApiServerOptions['types'];
+  /** The Kubernetes and ARM stand-ins keep every request as sent (`sent`), to replay them. */
+  readonly recordBodies?: boolean;
+  /** Default REDIS_URL (the shared one). */
+  readonly redisUrl?: string;
 }
 
 export async function startReconcilerEnvironment(options: EnvironmentOptions = {}): Promise<ReconcilerEnvironment> {
-  const azure = await startAzureStandIns();
+  const azure = await startAzureStandIns(options.recordBodies ? { recordBodies: true } : {});
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   for (const [name, value] of Object.entries({
     'apim-service-name': TEST_SERVICE.name,
     'resource-group': TEST_SERVICE.resourceGroup,
@@ -76,6 +81,7 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
   const kube = await startKubeApiServer({
     ...(options.statusSubresource ? { overrides: { 'exposedapis.oda.tmforum.org': { statusSubresource: true } } } : {}),
     ...(options.types ? { types: options.types } : {}),
+    ...(options.recordBodies ? { recordBodies: true } : {}),
   });
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
   // The operator's own token, so that its calls can be told from a test's (kube.requests[].user).
@@ -85,7 +91,7 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
   const env = {
     ...azure.env,
     KUBECONFIG: kubeconfig,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     ADMIN_PORT: '0',
     ADMIN_HOST: '127.0.0.1',
@@ -99,7 +105,7 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
     REQUIRE_READY_ENDPOINTS: String(options.requireReadyEndpoints ?? false),
   };
   const networking = kube.kubeconfig().makeApiClient(NetworkingV1Api);
-  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix });
+  const queue = new Queue(RECONCILE_QUEUE, { connection: { url: redisUrl } as never, prefix });
   return {
     kube,
     azure,

@@ -3,6 +3,7 @@
  * document, or a verb on a resource. Pure; the request log records the result
  * so tests can assert "no LIST during admission" in the server's own words.
  */
+import type { RecordedHttpRequest } from '../recorded-request.ts';
 import type { ResourceType, TypeRegistry } from './resource-types.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -28,6 +29,8 @@ export interface RequestRecord {
   blockingOwners?: string[];
   /** The bearer token the client sent: which client made the call. */
   readonly user?: string;
+  /** With the server's `recordBodies`: the request as sent, for a replay (not for watches). */
+  sent?: RecordedHttpRequest;
 }
 
 export type DiscoveryTarget =

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './discovery.ts';
 import { handleResource } from './handlers.ts';
+import { recordedRequest } from '../recorded-request.ts';
 import type { TypeRegistry } from './resource-types.ts';
 import { type DiscoveryTarget, parseRoute, recordOf, type RequestRecord } from './route.ts';
 import { failure, KubeError, methodNotAllowed, resourceNotFound, statusForCode } from './status.ts';
@@ -35,6 +36,8 @@ export interface RouterOptions {
   readonly serverAddress: () => string;
   /** Called after every request and watch change, for tests that wait on conditions. */
   readonly notify: () => void;
+  /** Keep each non-watch request as sent (`record.sent`), for a replay. */
+  readonly recordBodies: boolean;
 }
 
 export function matches(matcher: RequestMatcher, request: RequestRecord): boolean {
@@ -114,6 +117,7 @@ async function dispatch(
   }
   const body = await readBody(request);
   record.blockingOwners = blockingOwners(body);
+  if (options.recordBodies) record.sent = recordedRequest(request, body);
   const namespaces = options.registry.all.find((t) => t.id === 'namespaces');
   const incoming = { route, query, contentType: request.headers['content-type'], body, namespaces };
   const result = handleResource(options.store, incoming);

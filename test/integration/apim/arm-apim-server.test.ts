@@ -253,3 +253,36 @@ t.test('long-running modes: Location only, synchronous, more InProgress polls', 
   arm.lro.mode = 'async-operation';
   arm.lro.pollsInProgress = 1;
 });
+
+t.test('recordBodies keeps each request as sent, without its token; off by default', async (t) => {
+  const recording = await startAzureStandIns({ recordBodies: true });
+  t.teardown(recording.close);
+  const recorded = new ApiManagementClient(
+    new DefaultAzureCredential({ disableInstanceDiscovery: true }),
+    TEST_SERVICE.subscriptionId,
+    { endpoint: recording.arm.url },
+  );
+  await recorded.api.beginCreateOrUpdateAndWait(
+    RG,
+    SVC,
+    'recorded',
+    { displayName: 'Recorded', path: 'recorded', protocols: ['https'] },
+    fast,
+  );
+  const put = recording.arm.requests.find((r) => r.method === 'PUT');
+  t.match(put?.sent?.url, /\/apis\/recorded\?api-version=/);
+  t.match(JSON.parse(put?.sent?.body ?? '{}'), { properties: { displayName: 'Recorded', path: 'recorded' } });
+  t.notOk(put?.sent?.headers.authorization, 'the bearer token is not kept');
+  t.ok(
+    recording.arm.requests.every((r) => r.sent),
+    'polls and reads too',
+  );
+
+  arm.resetLog();
+  await client.api.listByService(RG, SVC).next();
+  t.ok(arm.requests.length > 0);
+  t.notOk(
+    arm.requests.some((r) => r.sent),
+    'nothing kept unless asked',
+  );
+});

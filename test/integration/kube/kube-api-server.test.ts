@@ -530,3 +530,22 @@ t.test('less common requests: dryRun, pages, deletecollection, bad selectors and
     'deletecollection honours the selector',
   );
 });
+
+t.test('recordBodies keeps each request as sent, without its token; off by default', async (t) => {
+  const recording = await withServer(t, { recordBodies: true });
+  const body = exposedApi('catalog');
+  await recording.custom.createNamespacedCustomObject({ ...ref('shop', ''), body });
+  const [create] = recording.api.requests.filter((r) => r.verb === 'create');
+  t.equal(create?.sent?.method, 'POST');
+  t.equal(create?.sent?.url, '/apis/oda.tmforum.org/v1/namespaces/shop/exposedapis');
+  t.match(JSON.parse(create?.sent?.body ?? '{}'), { metadata: { name: 'catalog' } }, 'the body as sent');
+  t.match(create?.sent?.headers, { 'content-type': /json/ });
+  t.notOk(create?.sent?.headers.authorization, 'the bearer token is not kept');
+
+  const plain = await withServer(t);
+  await plain.custom.createNamespacedCustomObject({ ...ref('shop', ''), body });
+  t.notOk(
+    plain.api.requests.some((r) => r.sent),
+    'nothing kept unless asked',
+  );
+});

@@ -131,3 +131,62 @@ t.test('no credential: not on the admin port; the loopback app serves it', async
   t.match(hidden.json().error, /127\.0\.0\.1 only.*DASHBOARD_PASSWORD_FILE.*port-forward/);
   t.equal((await local.inject('/queues')).statusCode, 200);
 });
+
+t.test(
+  'POST /resync: behind the credential, refused read-only, on the loopback app without a credential',
+  async (t) => {
+    const queue = await queueWithJobs(t);
+    const asked: string[] = [];
+    const build = (readOnly: boolean, withCredential: boolean) =>
+      buildAdminApp({
+        log: silentLogger(),
+        metrics: createReconcilerMetrics(() => queue.getJobCounts()),
+        queue,
+        readiness: async () => ({ ready: true, details: {} }),
+        dashboard: { readOnly, credential: withCredential ? credential : undefined },
+        resync: async () => {
+          asked.push(readOnly ? 'read-only' : 'admin');
+          return 7;
+        },
+      });
+    const admin = await build(false, true);
+    const readOnly = await build(true, true);
+    const bare = await build(false, false);
+    const local = await buildLocalDashboardApp({
+      log: silentLogger(),
+      queue,
+      readOnly: false,
+      resync: async () => {
+        asked.push('local');
+        return 3;
+      },
+    });
+    t.teardown(() => Promise.all([admin.close(), readOnly.close(), bare.close(), local.close()]));
+    const headers = { authorization: 'Bearer tok-123' };
+
+    t.equal((await admin.inject({ method: 'POST', url: '/resync' })).statusCode, 401, 'no credential, no resync');
+    t.equal(
+      (await admin.inject({ method: 'POST', url: '/resync', headers: { authorization: 'Bearer x' } })).statusCode,
+      401,
+    );
+    t.equal((await admin.inject({ url: '/resync', headers })).statusCode, 404, 'only POST');
+    t.same(asked, [], 'nothing refused reached the resync');
+    const accepted = await admin.inject({ method: 'POST', url: '/resync', headers });
+    t.equal(accepted.statusCode, 202);
+    t.same(accepted.json(), { queued: 7 }, 'the keys the resync queued');
+
+    const refused = await readOnly.inject({ method: 'POST', url: '/resync', headers });
+    t.equal(refused.statusCode, 405, 'a read-only dashboard asks for no resync');
+    t.match(refused.json().error, /read-only.*DASHBOARD_READ_ONLY/);
+
+    const hidden = await bare.inject({ method: 'POST', url: '/resync' });
+    t.equal(hidden.statusCode, 404, 'without a credential, not on the admin port');
+    t.match(hidden.json().error, /POST \/resync.*127\.0\.0\.1 only.*port-forward/);
+    t.same(
+      (await local.inject({ method: 'POST', url: '/resync' })).json(),
+      { queued: 3 },
+      'the loopback app serves it',
+    );
+    t.same(asked, ['admin', 'local'], 'one resync per accepted request, none for the refused ones');
+  },
+);

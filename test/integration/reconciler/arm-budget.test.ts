@@ -74,3 +74,22 @@ t.test("ARM's remaining budget caps the bucket: the workers slow down before a 4
   // At 0 left the bucket is 10 below empty: 11 tokens at 50/s.
   t.ok(Date.now() - started >= 180, `nothing left: the next read waits (${Date.now() - started} ms)`);
 });
+
+t.test('an answer whose remaining budget leaves a full bucket writes nothing to Redis', async (t) => {
+  const key = `test-arm-budget-${randomUUID()}`;
+  const redis = new Redis(REDIS_URL);
+  t.teardown(async () => {
+    await redis.del(key);
+    redis.disconnect();
+  });
+  const budget = createArmBudget(redis, {
+    key,
+    reserve: 10,
+    buckets: { reads: { perSecond: 50, burst: 10 }, writes: { perSecond: 50, burst: 10 } },
+  });
+  await budget.observe({ kind: 'reads', status: 200, remaining: 20 });
+  await budget.observe({ kind: 'writes', status: 200, remaining: 11_999 });
+  t.equal(await redis.exists(key), 0, 'burst + reserve left: no call');
+  await budget.observe({ kind: 'reads', status: 200, remaining: 19 });
+  t.equal(await redis.hget(key, 'reads:tokens'), '9', 'one less than a full bucket: capped');
+});
