@@ -2,8 +2,9 @@
  * A client-node informer that keeps going. The informer re-lists by itself
  * after 410 Expired and resumes dropped watches; on any other error it stops
  * for good, so this starts a fresh one (new target, new LIST) after an
- * exponential, capped delay. Used by the webhook's path cache and the
- * reconciler's watcher alike.
+ * exponential, capped delay, and tells the handlers what changed while it
+ * was down (deletions included), as a re-list after 410 does. Used by the
+ * webhook's path cache and the reconciler's watcher alike.
  */
 import {
   type KubeConfig,
@@ -109,6 +110,8 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const objectKey = (o: StoredObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
 function startListWatch(
   kubeConfig: KubeConfig,
   target: InformerTarget,
@@ -197,18 +200,38 @@ export function startInformer(options: InformerOptions): Informer {
     if (target.note) log.warn({ path: target.path }, `${what}: ${target.note}`);
     const { store } = options;
     const accept = options.accept ?? (() => true);
+    // A restart's first LIST is a fresh ListWatch's, which calls every item an add. Against what the store held
+    // before, it is told like a re-list after 410: what went is deleted, what moved is updated, the rest was known.
+    let restarted = lastSyncAt > 0;
+    let before: Map<string, KubernetesObject> | undefined;
     const handlers: InformerHandlers = {
       onList: (all) => {
         const items = all.filter(accept);
+        if (restarted && store)
+          before = new Map(store.list(target.namespace).map((o) => [objectKey(o), o as KubernetesObject]));
+        restarted = false;
         store?.replace(items, target.namespace);
         options.handlers.onList?.(items);
+        if (before) {
+          const listed = new Set(items.map(objectKey));
+          for (const [key, gone] of [...before]) {
+            if (listed.has(key)) continue;
+            before.delete(key);
+            options.handlers.onDelete?.(gone);
+          }
+          if (before.size === 0) before = undefined;
+        }
         lastSyncAt = Date.now();
         if (!state.synced || state.reason) log.info({ path: target.path, count: items.length }, `Listed ${what}`);
         setState({ enabled: true, synced: true });
       },
       onAdd: (object) => {
         if (!accept(object) || (store && !store.upsert(object))) return;
-        options.handlers.onAdd?.(object);
+        const held = before?.get(objectKey(object));
+        if (held === undefined) return options.handlers.onAdd?.(object);
+        before?.delete(objectKey(object));
+        if (before?.size === 0) before = undefined;
+        if (held.metadata?.resourceVersion !== object.metadata?.resourceVersion) options.handlers.onUpdate?.(object);
       },
       onUpdate: (object) => {
         if (!accept(object) || (store && !store.upsert(object))) return;

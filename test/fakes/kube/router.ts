@@ -23,6 +23,12 @@ export interface Fault {
   readonly body?: unknown;
 }
 
+/** Another client's write, landing just before a matching request is served (the request then meets it). */
+export interface Interleaved {
+  readonly matcher: RequestMatcher;
+  readonly write: () => void;
+}
+
 export interface RouterOptions {
   readonly registry: TypeRegistry;
   readonly store: Store;
@@ -31,6 +37,9 @@ export interface RouterOptions {
   readonly token: string | boolean;
   readonly requests: RequestRecord[];
   readonly faults: Fault[];
+  readonly interleaved: Interleaved[];
+  /** True while the server answers every request 503, as an API server with no healthy backend behind it. */
+  readonly unavailable: () => boolean;
   readonly watches: Set<OpenWatch>;
   readonly serverAddress: () => string;
   /** Called after every request and watch change, for tests that wait on conditions. */
@@ -42,9 +51,9 @@ export function matches(matcher: RequestMatcher, request: RequestRecord): boolea
   return Object.entries(matcher).every(([key, value]) => request[key as keyof RequestRecord] === value);
 }
 
-function takeFault(faults: Fault[], request: RequestRecord): Fault | undefined {
-  const index = faults.findIndex((f) => matches(f.matcher, request));
-  return index < 0 ? undefined : faults.splice(index, 1)[0];
+function takeFirst<T extends { readonly matcher: RequestMatcher }>(queue: T[], request: RequestRecord): T | undefined {
+  const index = queue.findIndex((f) => matches(f.matcher, request));
+  return index < 0 ? undefined : queue.splice(index, 1)[0];
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -148,8 +157,11 @@ export function createRequestHandler(
       /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1],
     );
     options.requests.push(record);
-    const fault = takeFault(options.faults, record);
-    if (!authorised(options, request)) {
+    takeFirst(options.interleaved, record)?.write();
+    const fault = takeFirst(options.faults, record);
+    if (options.unavailable()) {
+      send(response, 503, failure(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+    } else if (!authorised(options, request)) {
       send(response, 401, failure(401, 'Unauthorized', 'Unauthorized'));
     } else if (fault?.status === 'reset') {
       request.socket.destroy();
