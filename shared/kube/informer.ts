@@ -184,7 +184,14 @@ export function startInformer(options: InformerOptions): Informer {
   const run = async () => {
     const controller = new AbortController();
     current = { controller };
-    const target = await options.target();
+    let target: InformerTarget | undefined;
+    try {
+      target = await options.target();
+    } catch (error) {
+      // Discovery failed (the API server away): retried like a failed watch, never an unhandled rejection.
+      if (!controller.signal.aborted) fail(controller, undefined, error);
+      return;
+    }
     if (controller.signal.aborted) return;
     if (!target) {
       // Not served: nothing to list or watch; empty is the truth until it is served.

@@ -28,6 +28,8 @@ export interface RequestRecord {
   blockingOwners?: string[];
   /** The bearer token the client sent: which client made the call. */
   readonly user?: string;
+  /** The HTTP status answered, once the answer is complete (as the audit log's responseStatus.code); none for a dropped connection. */
+  code?: number;
 }
 
 export type DiscoveryTarget =

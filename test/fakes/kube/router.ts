@@ -13,7 +13,9 @@ import type { Store } from './store.ts';
 import { type OpenWatch, serveWatch } from './watch-stream.ts';
 
 export type RequestMatcher =
-  | Partial<Pick<RequestRecord, 'method' | 'verb' | 'resource' | 'version' | 'namespace' | 'name' | 'subresource'>>
+  | Partial<
+      Pick<RequestRecord, 'method' | 'verb' | 'resource' | 'version' | 'namespace' | 'name' | 'subresource' | 'user'>
+    >
   | ((request: RequestRecord) => boolean);
 
 export interface Fault {
@@ -157,6 +159,9 @@ export function createRequestHandler(
       /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1],
     );
     options.requests.push(record);
+    response.once('finish', () => {
+      record.code = response.statusCode;
+    });
     takeFirst(options.interleaved, record)?.write();
     const fault = takeFirst(options.faults, record);
     if (options.unavailable()) {

@@ -26,16 +26,24 @@ interface Watched {
   lists(): number;
 }
 
-async function watched(t: { teardown(fn: () => unknown): void }, names: readonly string[]): Promise<Watched> {
+async function watched(
+  t: { teardown(fn: () => unknown): void },
+  names: readonly string[],
+  failingTargets: readonly number[] = [],
+): Promise<Watched> {
   const api = await startKubeApiServer({ seed: names.map((n) => service(n)) });
   const kubeConfig = api.kubeconfig();
+  let targets = 0;
   const store = createObjectStore<KubernetesObject>();
   const told: string[] = [];
   const tell = (verb: string) => (o: KubernetesObject) => void told.push(`${verb} ${o.metadata?.name}`);
   const informer = startInformer({
     kubeConfig,
     what: 'Services',
-    target: async () => resourceTarget(kubeConfig, SERVICES, { namespace: NS }),
+    target: async () => {
+      if (failingTargets.includes(++targets)) throw new Error('discovery failed: connect ECONNREFUSED');
+      return resourceTarget(kubeConfig, SERVICES, { namespace: NS });
+    },
     store,
     handlers: { onAdd: tell('add'), onUpdate: tell('update'), onDelete: tell('delete') },
     log: silentLogger(),
@@ -75,6 +83,17 @@ t.test('a watch that fails is restarted; the re-list tells what changed in the g
   w.api.seed(service('after'));
   await w.api.waitFor(() => w.told.includes('add after'), 30_000);
 });
+
+t.test(
+  'a restart whose target cannot be found (discovery failing) is retried, never an unhandled rejection',
+  async (t) => {
+    const w = await watched(t, ['kept'], [2]);
+    w.api.failNext({ verb: 'watch' }, 500);
+    w.api.closeWatches();
+    await w.api.waitFor(() => w.lists() === 2 && w.api.openWatches() === 1 && !w.informer.state().reason, 30_000);
+    t.pass('listed and watching again after the failed discovery');
+  },
+);
 
 t.test('410 on the resumed watch: ListWatch re-lists and tells the same', async (t) => {
   const w = await watched(t, ['kept', 'changed', 'gone']);
