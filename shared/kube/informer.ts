@@ -72,13 +72,22 @@ export interface Informer {
   stop(): Promise<void>;
 }
 
+/** A watch that lasted this long, or delivered an event, was healthy: its end is no reason to wait. */
+const HEALTHY_WATCH_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+
 /**
- * client-node's Watch with an off switch. ListWatch.stop() only aborts the
- * request it already holds: a stop that lands while the informer is listing,
- * waiting to reconnect, or connecting would otherwise leave a watch running.
+ * client-node's Watch with an off switch, and a reconnect delay like
+ * client-go's. ListWatch.stop() only aborts the request it already holds: a
+ * stop that lands while the informer is listing, waiting to reconnect, or
+ * connecting would otherwise leave a watch running. And ListWatch doubles its
+ * delay on every close that brought no event, so a quiet watch the server
+ * closed a few times (API server restarts, load balancers) waited up to 30 s
+ * to resume: here only watches that end at once back off.
  */
 class StoppableWatch extends Watch {
   readonly #signal: AbortSignal;
+  #shortInARow = 0;
   constructor(kubeConfig: KubeConfig, signal: AbortSignal) {
     super(kubeConfig);
     this.#signal = signal;
@@ -90,9 +99,23 @@ class StoppableWatch extends Watch {
     done: (err: any) => void,
   ): Promise<AbortController> {
     if (this.#signal.aborted) return new AbortController();
-    const controller = await super.watch(path, query, callback, done);
+    const started = Date.now();
+    let events = 0;
+    const counted = (phase: string, apiObj: any, watchObj?: any) => {
+      events++;
+      callback(phase, apiObj, watchObj);
+    };
+    const ended = (err: any) => {
+      this.#shortInARow = events > 0 || Date.now() - started >= HEALTHY_WATCH_MS ? 0 : this.#shortInARow + 1;
+      done(err);
+    };
+    const controller = await super.watch(path, query, counted, ended);
     if (this.#signal.aborted) controller.abort();
     return controller;
+  }
+  /** Before reconnecting: nothing after a healthy watch, else 1 s doubled per short one in a row, capped. */
+  reconnectDelayMs(): number {
+    return this.#shortInARow === 0 ? 0 : Math.min(RECONNECT_MAX_MS, HEALTHY_WATCH_MS * 2 ** (this.#shortInARow - 1));
   }
 }
 
@@ -126,15 +149,10 @@ function startListWatch(
     handlers.onList?.(result.items);
     return result;
   };
-  const informer = new ListWatch(
-    target.path,
-    new StoppableWatch(kubeConfig, signal),
-    list,
-    false,
-    target.labelSelector,
-    undefined,
-    { delayFn: (ms) => abortableDelay(ms, signal) },
-  );
+  const watch = new StoppableWatch(kubeConfig, signal);
+  const informer = new ListWatch(target.path, watch, list, false, target.labelSelector, undefined, {
+    delayFn: () => abortableDelay(watch.reconnectDelayMs(), signal),
+  });
   if (handlers.onAdd) informer.on('add', handlers.onAdd);
   if (handlers.onUpdate) informer.on('update', handlers.onUpdate);
   if (handlers.onDelete) informer.on('delete', handlers.onDelete);
