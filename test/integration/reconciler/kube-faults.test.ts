@@ -4,6 +4,7 @@
 // waits for a resync: the resync interval is a day. The API server going away is kube-outage.test.ts.
 // RELIABILITY_FULL=1 runs 10 rounds of closed watches; the default suite 3.
 import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { RECONCILER_TOKEN } from '../../helpers/reconciler-env.ts';
 import { NS } from '../../helpers/reconciler-process.ts';
@@ -25,6 +26,8 @@ t.test('watches closed by the server resume from their resourceVersion; changes 
   for (let round = 1; round <= CLOSE_ROUNDS; round++) {
     // Twice in a row: the second ends watches that had just opened, and those back off (1 s); most are quiet
     // (no event in any round), and their first close always follows a healthy spell.
+    // Between real closes the watches have been open a while (client-go's rule: 1 s, or an event).
+    await sleep(1500);
     const firstAt = Date.now();
     o.kube.closeWatches();
     await o.kube.waitFor(() => o.kube.openWatches() === watches, LONG);
