@@ -2,8 +2,9 @@
  * A client-node informer that keeps going. The informer re-lists by itself
  * after 410 Expired and resumes dropped watches; on any other error it stops
  * for good, so this starts a fresh one (new target, new LIST) after an
- * exponential, capped delay. Used by the webhook's path cache and the
- * reconciler's watcher alike.
+ * exponential, capped delay, and tells the handlers what changed while it
+ * was down (deletions included), as a re-list after 410 does. Used by the
+ * webhook's path cache and the reconciler's watcher alike.
  */
 import {
   type KubeConfig,
@@ -71,13 +72,22 @@ export interface Informer {
   stop(): Promise<void>;
 }
 
+/** A watch that lasted this long, or delivered an event, was healthy: its end is no reason to wait. */
+const HEALTHY_WATCH_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+
 /**
- * client-node's Watch with an off switch. ListWatch.stop() only aborts the
- * request it already holds: a stop that lands while the informer is listing,
- * waiting to reconnect, or connecting would otherwise leave a watch running.
+ * client-node's Watch with an off switch, and a reconnect delay like
+ * client-go's. ListWatch.stop() only aborts the request it already holds: a
+ * stop that lands while the informer is listing, waiting to reconnect, or
+ * connecting would otherwise leave a watch running. And ListWatch doubles its
+ * delay on every close that brought no event, so a quiet watch the server
+ * closed a few times (API server restarts, load balancers) waited up to 30 s
+ * to resume: here only watches that end at once back off.
  */
 class StoppableWatch extends Watch {
   readonly #signal: AbortSignal;
+  #shortInARow = 0;
   constructor(kubeConfig: KubeConfig, signal: AbortSignal) {
     super(kubeConfig);
     this.#signal = signal;
@@ -89,9 +99,23 @@ class StoppableWatch extends Watch {
     done: (err: any) => void,
   ): Promise<AbortController> {
     if (this.#signal.aborted) return new AbortController();
-    const controller = await super.watch(path, query, callback, done);
+    const started = Date.now();
+    let events = 0;
+    const counted = (phase: string, apiObj: any, watchObj?: any) => {
+      events++;
+      callback(phase, apiObj, watchObj);
+    };
+    const ended = (err: any) => {
+      this.#shortInARow = events > 0 || Date.now() - started >= HEALTHY_WATCH_MS ? 0 : this.#shortInARow + 1;
+      done(err);
+    };
+    const controller = await super.watch(path, query, counted, ended);
     if (this.#signal.aborted) controller.abort();
     return controller;
+  }
+  /** Before reconnecting: nothing after a healthy watch, else 1 s doubled per short one in a row, capped. */
+  reconnectDelayMs(): number {
+    return this.#shortInARow === 0 ? 0 : Math.min(RECONNECT_MAX_MS, HEALTHY_WATCH_MS * 2 ** (this.#shortInARow - 1));
   }
 }
 
@@ -109,6 +133,8 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const objectKey = (o: StoredObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
 function startListWatch(
   kubeConfig: KubeConfig,
   target: InformerTarget,
@@ -123,15 +149,10 @@ function startListWatch(
     handlers.onList?.(result.items);
     return result;
   };
-  const informer = new ListWatch(
-    target.path,
-    new StoppableWatch(kubeConfig, signal),
-    list,
-    false,
-    target.labelSelector,
-    undefined,
-    { delayFn: (ms) => abortableDelay(ms, signal) },
-  );
+  const watch = new StoppableWatch(kubeConfig, signal);
+  const informer = new ListWatch(target.path, watch, list, false, target.labelSelector, undefined, {
+    delayFn: () => abortableDelay(watch.reconnectDelayMs(), signal),
+  });
   if (handlers.onAdd) informer.on('add', handlers.onAdd);
   if (handlers.onUpdate) informer.on('update', handlers.onUpdate);
   if (handlers.onDelete) informer.on('delete', handlers.onDelete);
@@ -181,7 +202,14 @@ export function startInformer(options: InformerOptions): Informer {
   const run = async () => {
     const controller = new AbortController();
     current = { controller };
-    const target = await options.target();
+    let target: InformerTarget | undefined;
+    try {
+      target = await options.target();
+    } catch (error) {
+      // Discovery failed (the API server away): retried like a failed watch, never an unhandled rejection.
+      if (!controller.signal.aborted) fail(controller, undefined, error);
+      return;
+    }
     if (controller.signal.aborted) return;
     if (!target) {
       // Not served: nothing to list or watch; empty is the truth until it is served.
@@ -197,18 +225,38 @@ export function startInformer(options: InformerOptions): Informer {
     if (target.note) log.warn({ path: target.path }, `${what}: ${target.note}`);
     const { store } = options;
     const accept = options.accept ?? (() => true);
+    // A restart's first LIST is a fresh ListWatch's, which calls every item an add. Against what the store held
+    // before, it is told like a re-list after 410: what went is deleted, what moved is updated, the rest was known.
+    let restarted = lastSyncAt > 0;
+    let before: Map<string, KubernetesObject> | undefined;
     const handlers: InformerHandlers = {
       onList: (all) => {
         const items = all.filter(accept);
+        if (restarted && store)
+          before = new Map(store.list(target.namespace).map((o) => [objectKey(o), o as KubernetesObject]));
+        restarted = false;
         store?.replace(items, target.namespace);
         options.handlers.onList?.(items);
+        if (before) {
+          const listed = new Set(items.map(objectKey));
+          for (const [key, gone] of [...before]) {
+            if (listed.has(key)) continue;
+            before.delete(key);
+            options.handlers.onDelete?.(gone);
+          }
+          if (before.size === 0) before = undefined;
+        }
         lastSyncAt = Date.now();
         if (!state.synced || state.reason) log.info({ path: target.path, count: items.length }, `Listed ${what}`);
         setState({ enabled: true, synced: true });
       },
       onAdd: (object) => {
         if (!accept(object) || (store && !store.upsert(object))) return;
-        options.handlers.onAdd?.(object);
+        const held = before?.get(objectKey(object));
+        if (held === undefined) return options.handlers.onAdd?.(object);
+        before?.delete(objectKey(object));
+        if (before?.size === 0) before = undefined;
+        if (held.metadata?.resourceVersion !== object.metadata?.resourceVersion) options.handlers.onUpdate?.(object);
       },
       onUpdate: (object) => {
         if (!accept(object) || (store && !store.upsert(object))) return;

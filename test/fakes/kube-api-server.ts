@@ -4,7 +4,8 @@
  * CRUD with resourceVersion conflicts, the four patch types, finalizers,
  * ownerReference garbage collection, generation rules with and without a
  * status subresource, watches that resume, expire (410) and can be dropped,
- * and Namespaces that terminate (kube/namespace-lifecycle.ts).
+ * Namespaces that terminate (kube/namespace-lifecycle.ts),
+ * and the whole server going away (connections refused, or 503) and back.
  *
  *   const api = await startKubeApiServer();
  *   const kc = api.kubeconfig();        // or api.kubeconfigYaml() for a child process
@@ -19,7 +20,7 @@ import { buildKubeConfig, kubeConfigYaml } from './kube/kubeconfig.ts';
 import { asKubeObject, type KubeObject } from './kube/object.ts';
 import { createTypeRegistry, DEFAULT_RESOURCE_TYPES, type ResourceTypeOptions } from './kube/resource-types.ts';
 import type { RequestRecord } from './kube/route.ts';
-import { createRequestHandler, type Fault, type RequestMatcher } from './kube/router.ts';
+import { createRequestHandler, type Fault, type Interleaved, type RequestMatcher } from './kube/router.ts';
 import { createStore } from './kube/store.ts';
 import { startNamespaceController } from './kube/namespace-lifecycle.ts';
 import type { OpenWatch } from './kube/watch-stream.ts';
@@ -79,10 +80,18 @@ export interface KubeApiServer {
   get(type: string, namespace: string, name: string): KubeObject | undefined;
   /** Puts objects in place with no admission rules (creates or replaces); watchers see them. */
   seed(...objects: unknown[]): KubeObject[];
+  /** Deletes through the back door, as `seed` writes: finalizers still hold the object (it gets a deletionTimestamp). */
+  remove(type: string, namespace: string, name: string): void;
   /** The current global resourceVersion. */
   resourceVersion(): string;
   /** The next request matching answers with this status (or drops the connection: 'reset'). Queue several for several. */
   failNext(matcher: RequestMatcher, status: number | 'reset', body?: unknown): void;
+  /**
+   * Runs `write` (another client's change, e.g. `seed`) just before the next matching request is served, so that
+   * the request meets it: a write with the old resourceVersion then gets a real 409, a watch resuming from before a
+   * `compact` a real 410.
+   */
+  interleave(matcher: RequestMatcher, write: () => void): void;
   clearRequests(): void;
   /** Watches open right now. */
   openWatches(): number;
@@ -90,6 +99,16 @@ export interface KubeApiServer {
   closeWatches(): void;
   /** Sends 410 Expired to every open watch and forgets the watch history: clients must re-list. */
   expireWatches(): void;
+  /** Forgets the watch history, as etcd's compaction does: a watch resuming from an older resourceVersion gets 410 Expired. */
+  compact(): void;
+  /**
+   * The API server goes away: 'refuse' stops listening and cuts every connection (a crashed or restarting
+   * server: connections refused); 'unavailable' ends every watch and answers each request 503 ServiceUnavailable
+   * (no healthy server behind the address). The objects stay, and `seed`/`remove` still change them.
+   */
+  goDown(how: 'refuse' | 'unavailable'): Promise<void>;
+  /** Serves again, on the same address. */
+  comeBack(): Promise<void>;
   /** Resolves once the predicate holds; re-checked on every request, change and watch open/close, and every few ms (for client-side state). */
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
   /** Stops listening and ends every watch and connection. */
@@ -101,6 +120,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const store = createStore({ types: registry.all, historyLimit: options.watchHistory ?? 1000 });
   const requests: RequestRecord[] = [];
   const faults: Fault[] = [];
+  const interleaved: Interleaved[] = [];
+  let down: 'refuse' | 'unavailable' | undefined;
   const watches = new Set<OpenWatch>();
   const waiters = new Set<() => void>();
   const notify = () => {
@@ -114,6 +135,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     store,
     requests,
     faults,
+    interleaved,
+    unavailable: () => down === 'unavailable',
     watches,
     notify,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -124,10 +147,21 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
     : createHttpServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = () => {
+    for (const watch of [...watches]) watch.end();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    return closed;
+  };
+  await listen(options.port ?? 0);
   url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const seed = (...objects: unknown[]) =>
@@ -138,6 +172,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       return store.seed(type, object);
     });
   seed(...(options.seed ?? []));
+  const port = (server.address() as AddressInfo).port;
   const target = {
     url,
     token: 'stand-in-token',
@@ -153,9 +188,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     objects: (type, namespace) => store.list(registry.byName(type), namespace),
     get: (type, namespace, name) => store.get(registry.byName(type), namespace, name),
     seed,
+    remove: (type, namespace, name) => void store.delete(registry.byName(type), namespace, name, {}),
     resourceVersion: () => String(store.resourceVersion()),
     failNext: (matcher, status, body) => {
       faults.push(body === undefined ? { matcher, status } : { matcher, status, body });
+    },
+    interleave: (matcher, write) => {
+      interleaved.push({ matcher, write });
     },
     clearRequests: () => {
       requests.length = 0;
@@ -168,13 +207,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       store.compact();
       for (const watch of [...watches]) watch.expire();
     },
+    compact: () => store.compact(),
+    goDown: async (how) => {
+      down = how;
+      if (how === 'refuse') await stopListening();
+      else for (const watch of [...watches]) watch.end();
+      notify();
+    },
+    comeBack: async () => {
+      if (down === 'refuse') await listen(port);
+      down = undefined;
+      notify();
+    },
     waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
     close: async () => {
       stopNamespaceController();
-      for (const watch of [...watches]) watch.end();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      if (down !== 'refuse') await stopListening();
+      down = undefined;
     },
   };
 }

@@ -31,6 +31,8 @@ export interface RequestRecord {
   readonly user?: string;
   /** With the server's `recordBodies`: the request as sent, for a replay (not for watches). */
   sent?: RecordedHttpRequest;
+  /** The HTTP status answered, once the answer is complete (as the audit log's responseStatus.code); none for a dropped connection. */
+  code?: number;
 }
 
 export type DiscoveryTarget =

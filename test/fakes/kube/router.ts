@@ -14,7 +14,9 @@ import type { Store } from './store.ts';
 import { type OpenWatch, serveWatch } from './watch-stream.ts';
 
 export type RequestMatcher =
-  | Partial<Pick<RequestRecord, 'method' | 'verb' | 'resource' | 'version' | 'namespace' | 'name' | 'subresource'>>
+  | Partial<
+      Pick<RequestRecord, 'method' | 'verb' | 'resource' | 'version' | 'namespace' | 'name' | 'subresource' | 'user'>
+    >
   | ((request: RequestRecord) => boolean);
 
 export interface Fault {
@@ -22,6 +24,12 @@ export interface Fault {
   /** An HTTP status, or 'reset' to drop the connection without an answer. */
   readonly status: number | 'reset';
   readonly body?: unknown;
+}
+
+/** Another client's write, landing just before a matching request is served (the request then meets it). */
+export interface Interleaved {
+  readonly matcher: RequestMatcher;
+  readonly write: () => void;
 }
 
 export interface RouterOptions {
@@ -32,6 +40,9 @@ export interface RouterOptions {
   readonly token: string | boolean;
   readonly requests: RequestRecord[];
   readonly faults: Fault[];
+  readonly interleaved: Interleaved[];
+  /** True while the server answers every request 503, as an API server with no healthy backend behind it. */
+  readonly unavailable: () => boolean;
   readonly watches: Set<OpenWatch>;
   readonly serverAddress: () => string;
   /** Called after every request and watch change, for tests that wait on conditions. */
@@ -45,9 +56,9 @@ export function matches(matcher: RequestMatcher, request: RequestRecord): boolea
   return Object.entries(matcher).every(([key, value]) => request[key as keyof RequestRecord] === value);
 }
 
-function takeFault(faults: Fault[], request: RequestRecord): Fault | undefined {
-  const index = faults.findIndex((f) => matches(f.matcher, request));
-  return index < 0 ? undefined : faults.splice(index, 1)[0];
+function takeFirst<T extends { readonly matcher: RequestMatcher }>(queue: T[], request: RequestRecord): T | undefined {
+  const index = queue.findIndex((f) => matches(f.matcher, request));
+  return index < 0 ? undefined : queue.splice(index, 1)[0];
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -154,8 +165,14 @@ export function createRequestHandler(
       /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1],
     );
     options.requests.push(record);
-    const fault = takeFault(options.faults, record);
-    if (!authorised(options, request)) {
+    response.once('finish', () => {
+      record.code = response.statusCode;
+    });
+    takeFirst(options.interleaved, record)?.write();
+    const fault = takeFirst(options.faults, record);
+    if (options.unavailable()) {
+      send(response, 503, failure(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+    } else if (!authorised(options, request)) {
       send(response, 401, failure(401, 'Unauthorized', 'Unauthorized'));
     } else if (fault?.status === 'reset') {
       request.socket.destroy();
