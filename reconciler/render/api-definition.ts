@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { displayNameFor, ownershipMarker } from './api-id.ts';
 
@@ -29,8 +28,6 @@ export interface ApiDefinition {
 export const MAX_SERVICE_URL_LENGTH = 2000;
 const SPEC_HASH_PREFIX = 'spec-sha256: ';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 /** The `spec-sha256:` value in a description this operator wrote, if any. */
 export function specHashIn(description: string | undefined): string | undefined {
   const line = description?.split(/\r?\n/).find((l) => l.trim().startsWith(SPEC_HASH_PREFIX));
@@ -39,7 +36,8 @@ export function specHashIn(description: string | undefined): string | undefined 
 
 export interface ApiDefinitionInput {
   readonly serviceUrl: string;
-  readonly spec?: { readonly format: ImportFormat; readonly value: string };
+  /** The document to import, with its SHA-256 (hex) as the resolver computed it once. */
+  readonly spec?: { readonly format: ImportFormat; readonly value: string; readonly sha256: string };
   readonly openidProviderId?: string;
 }
 
@@ -53,7 +51,7 @@ export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput
   const description = [
     `${model.name}: ExposedAPI ${model.key.namespace}/${model.key.name}, published by oda-apim-operator. Changes made here are overwritten.`,
     ownershipMarker(model.key),
-    `${SPEC_HASH_PREFIX}${input.spec ? sha256(input.spec.value) : 'none'}`,
+    `${SPEC_HASH_PREFIX}${input.spec ? input.spec.sha256 : 'none'}`,
   ].join('\n');
   const definition: ApiDefinition = {
     displayName: displayNameFor(model),

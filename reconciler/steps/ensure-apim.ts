@@ -64,7 +64,7 @@ export async function ensureApim(
   const apiId = apiIdFor(model.key.namespace, model.key.name);
   const desired = renderApiDefinition(model, {
     serviceUrl,
-    ...(spec ? { spec: { format: spec.format as never, value: spec.value } } : {}),
+    ...(spec ? { spec: { format: spec.format as never, value: spec.value, sha256: spec.sha256 } } : {}),
     ...(settings.openidProviderId ? { openidProviderId: settings.openidProviderId } : {}),
   });
   // A listed API that needs no write stands for the live one; anything else is read, for its ETag and its present state.

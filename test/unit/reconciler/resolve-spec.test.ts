@@ -1,4 +1,5 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { createSpecResolver } from '../../../reconciler/steps/resolve-spec.ts';
 import type { FetchResult, SpecFetcher, Validators } from '../../../shared/openapi/fetch-spec.ts';
 import { PermanentError, RetryableError } from '../../../shared/errors.ts';
@@ -38,6 +39,11 @@ t.test('concurrent resolves of one URL share one fetch and one validation', asyn
     'the same result for all',
   );
   t.equal(results[0]?.format, 'swagger-json');
+  t.equal(
+    results[0]?.sha256,
+    createHash('sha256').update(results[0]?.value ?? '').digest('hex'),
+    'the SHA-256 of the value to import, which the API description carries',
+  );
 });
 
 t.test('later resolves revalidate with the stored ETag and reuse the result on 304', async (t) => {
