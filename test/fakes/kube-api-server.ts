@@ -20,6 +20,7 @@ import { createTypeRegistry, DEFAULT_RESOURCE_TYPES, type ResourceTypeOptions } 
 import type { RequestRecord } from './kube/route.ts';
 import { createRequestHandler, type Fault, type RequestMatcher } from './kube/router.ts';
 import { createStore } from './kube/store.ts';
+import { recordKubeObjects } from './kube/record.ts';
 import type { OpenWatch } from './kube/watch-stream.ts';
 
 export type { KubeObject } from './kube/object.ts';
@@ -163,6 +164,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
     close: async () => {
+      recordKubeObjects(registry.all, (type) => store.list(type));
       for (const watch of [...watches]) watch.end();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -5,7 +5,7 @@ import { buildAdminApp, buildLocalDashboardApp } from '../../../reconciler/admin
 import { readDashboardCredential, type DashboardSettings } from '../../../reconciler/dashboard-auth.ts';
 import { createReconcilerMetrics } from '../../../reconciler/metrics.ts';
 import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
 
 const SETTINGS: DashboardSettings = {
@@ -35,7 +35,7 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
   let ready = false;
   const metrics = createReconcilerMetrics(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
   const app = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics,
     queue,
     readiness: async () => ({ ready, details: { watch: ready ? 'synced' : 'listing' } }),
@@ -87,7 +87,7 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
 t.test('read-only: no actions on the page, and the API refuses them', async (t) => {
   const queue = await queueWithJobs(t);
   const app = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics: createReconcilerMetrics(() => queue.getJobCounts()),
     queue,
     readiness: async () => ({ ready: true, details: {} }),
@@ -118,13 +118,13 @@ t.test('read-only: no actions on the page, and the API refuses them', async (t) 
 t.test('no credential: not on the admin port; the loopback app serves it', async (t) => {
   const queue = await queueWithJobs(t);
   const admin = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics: createReconcilerMetrics(() => queue.getJobCounts()),
     queue,
     readiness: async () => ({ ready: true, details: {} }),
     dashboard: { readOnly: false, credential: undefined },
   });
-  const local = await buildLocalDashboardApp({ log: silentLogger(), queue, readOnly: false });
+  const local = await buildLocalDashboardApp({ log: testLogger(), queue, readOnly: false });
   t.teardown(() => Promise.all([admin.close(), local.close()]));
   const hidden = await admin.inject('/queues/api/queues');
   t.equal(hidden.statusCode, 404);

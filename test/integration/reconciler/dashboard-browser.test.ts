@@ -9,7 +9,7 @@ import { buildLocalDashboardApp } from '../../../reconciler/admin.ts';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
@@ -69,7 +69,7 @@ const skip =
         BACKOFF_BASE_MS: '600000',
         BACKOFF_MAX_MS: '600000',
       };
-      const reconciler = await startReconciler(base, silentLogger());
+      const reconciler = await startReconciler(base, testLogger());
       const queue = new Queue(RECONCILE_QUEUE, {
         connection: { url: REDIS_URL } as never,
         prefix: world.env.QUEUE_PREFIX,
@@ -172,7 +172,7 @@ const skip =
       await Promise.all([anonymous.close(), wrong.close()]);
 
       // 6. Read-only: the same queue on a read-only board shows no actions, and its API refuses them.
-      const readOnly = await buildLocalDashboardApp({ log: silentLogger(), queue, readOnly: true });
+      const readOnly = await buildLocalDashboardApp({ log: testLogger(), queue, readOnly: true });
       t.teardown(() => readOnly.close());
       const readOnlyBoard = `${await readOnly.listen({ host: '127.0.0.1', port: 0 })}/queues`;
       await page.goto(`${readOnlyBoard}/queue/${RECONCILE_QUEUE}?status=completed`);
