@@ -51,10 +51,11 @@ function encodings(value: string, name: string): Needle[] {
  */
 export function needlesFor(markers: readonly string[]): Needle[] {
   const prefixes = new Set([MARKER_PREFIX, ...markers.map((marker) => marker.replace(/[0-9a-f]+$/, ''))]);
+  // Longest first: a finding names the marker itself where it can, its kind or the bare prefix otherwise.
   return [
-    ...[...prefixes].flatMap((prefix) => encodings(prefix, `a ${prefix}… marker`)),
     ...markers.flatMap((marker) => encodings(marker, marker)),
-  ];
+    ...[...prefixes].flatMap((prefix) => encodings(prefix, `a ${prefix}… marker`)),
+  ].sort((a, b) => b.text.length - a.text.length);
 }
 
 export interface Finding {

@@ -20,7 +20,7 @@ import { createTypeRegistry, DEFAULT_RESOURCE_TYPES, type ResourceTypeOptions } 
 import type { RequestRecord } from './kube/route.ts';
 import { createRequestHandler, type Fault, type RequestMatcher } from './kube/router.ts';
 import { createStore } from './kube/store.ts';
-import { recordKubeObjects } from './kube/record.ts';
+import { kubeRecorder } from './kube/record.ts';
 import type { OpenWatch } from './kube/watch-stream.ts';
 
 export type { KubeObject } from './kube/object.ts';
@@ -103,6 +103,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     for (const waiter of [...waiters]) waiter();
   };
   store.subscribe(notify);
+  const recorder = kubeRecorder();
+  if (recorder) store.subscribe(recorder.observe);
   let url = '';
   const handler = createRequestHandler({
     registry,
@@ -164,7 +166,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
     close: async () => {
-      recordKubeObjects(registry.all, (type) => store.list(type));
+      recorder?.flush();
       for (const watch of [...watches]) watch.end();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
