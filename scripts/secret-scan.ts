@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KINDS, scanRecording } from './secret-scan/scan-recording.ts';
 
-const ALL_KINDS = ['CLIENT-SECRET', 'REDIS-PASSWORD', 'SUBSCRIPTION-KEY'];
+const ALL_KINDS = ['CLIENT-SECRET', 'REDIS-PASSWORD', 'SUBSCRIPTION-KEY', 'DASHBOARD-CREDENTIAL'];
 const DEFAULT_TESTS = ['test/integration/**/*.test.ts'];
 
 function runSuite(dir: string, tapArgs: readonly string[]): number {
-  const args = tapArgs.length > 0 ? tapArgs : ['-j2', ...DEFAULT_TESTS];
+  const args = tapArgs.length > 0 ? tapArgs : ['-j2', '--disable-coverage', ...DEFAULT_TESTS];
   console.log(`Running tap ${args.join(' ')} with SECRET_SCAN_DIR=${dir}`);
   const run = spawnSync('tap', args, { stdio: 'inherit', env: { ...process.env, SECRET_SCAN_DIR: dir } });
   return run.status ?? 1;

@@ -59,8 +59,12 @@ export function testLogger(name = 'test'): Logger {
   return sink === undefined ? silentLogger() : createLogger(name, 'trace', sink);
 }
 
-/** In a secret-scan run, records a /metrics exposition (read just before the server closes). */
+/**
+ * In a secret-scan run, records a /metrics exposition (read just before the
+ * server closes). A server the test already stopped has nothing left to show.
+ */
 export async function recordMetrics(name: string, read: () => Promise<string>): Promise<void> {
   if (secretScanDir() === undefined) return;
-  record('metrics', name, (await read()).split('\n'));
+  const text = await read().catch(() => undefined);
+  if (text !== undefined) record('metrics', name, text.split('\n'));
 }

@@ -5,6 +5,7 @@ import { buildAdminApp, buildLocalDashboardApp } from '../../../reconciler/admin
 import { readDashboardCredential, type DashboardSettings } from '../../../reconciler/dashboard-auth.ts';
 import { createReconcilerMetrics } from '../../../reconciler/metrics.ts';
 import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions } from '../../../shared/jobs.ts';
+import { dashboardSecret } from '../../helpers/test-secrets.ts';
 import { testLogger } from '../../helpers/scan-recording.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
 
@@ -15,7 +16,10 @@ const SETTINGS: DashboardSettings = {
   readOnly: false,
   localPort: 0,
 };
-const FILES: Record<string, string> = { '/run/secrets/password': 's3cret:pw\n', '/run/secrets/token': 'tok-123' };
+// The password has a colon in it: only the first one separates it from the user name.
+const PASSWORD = `${dashboardSecret('s3cret')}:pw`;
+const TOKEN = dashboardSecret('tok-123');
+const FILES: Record<string, string> = { '/run/secrets/password': `${PASSWORD}\n`, '/run/secrets/token': TOKEN };
 const credential = readDashboardCredential(SETTINGS, (path) => FILES[path] ?? '');
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -63,20 +67,20 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
   t.equal((await app.inject({ url: '/queues/static/favicon.ico' })).statusCode, 401, 'its files too');
   for (const authorization of [
     basic('ops', 'wrong'),
-    basic('root', 's3cret:pw'),
-    'Bearer tok-12',
-    'Bearer tok-1234',
-    'tok-123',
+    basic('root', PASSWORD),
+    `Bearer ${TOKEN.slice(0, -1)}`,
+    `Bearer ${TOKEN}4`,
+    TOKEN,
     'Digest x',
   ])
     t.equal((await app.inject({ url: '/queues', headers: { authorization } })).statusCode, 401, authorization);
 
-  const page = await app.inject({ url: '/queues', headers: { authorization: basic('ops', 's3cret:pw') } });
+  const page = await app.inject({ url: '/queues', headers: { authorization: basic('ops', PASSWORD) } });
   t.equal(page.statusCode, 200, 'basic auth, the password with a colon in it');
   t.match(page.body, /<html/i, 'the dashboard page');
   const api = await app.inject({
     url: '/queues/api/queues?activeQueue=exposedapi-reconcile&status=waiting&page=1',
-    headers: { authorization: 'Bearer tok-123' },
+    headers: { authorization: `Bearer ${TOKEN}` },
   });
   t.equal(api.statusCode, 200, 'a bearer token');
   const listed = api.json().queues[0];
@@ -94,7 +98,7 @@ t.test('read-only: no actions on the page, and the API refuses them', async (t) 
     dashboard: { readOnly: true, credential },
   });
   t.teardown(() => app.close());
-  const headers = { authorization: 'Bearer tok-123' };
+  const headers = { authorization: `Bearer ${TOKEN}` };
   const listed = (
     await app.inject({ url: '/queues/api/queues?activeQueue=exposedapi-reconcile&status=delayed&page=1', headers })
   ).json().queues[0];

@@ -10,6 +10,7 @@ import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
 import { testLogger } from '../../helpers/scan-recording.ts';
+import { dashboardSecret } from '../../helpers/test-secrets.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
@@ -25,6 +26,7 @@ const ARGS = [
   '--disable-sync',
 ];
 const NS = 'components';
+const PASSWORD = dashboardSecret('correct horse battery');
 
 /** A job card's actions are icon buttons named only by a tooltip: hover each unlabelled one until the tooltip says `label`. */
 async function pressJobAction(page: Page, label: string): Promise<void> {
@@ -59,7 +61,7 @@ const skip =
     async (t) => {
       t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (.ci/run installs it)`);
       const dir = mkdtempSync(join(tmpdir(), 'apim-dashboard-'));
-      writeFileSync(join(dir, 'password'), 'correct horse battery\n');
+      writeFileSync(join(dir, 'password'), `${PASSWORD}\n`);
       const world = await startReconcilerEnvironment();
       const base = {
         ...world.env,
@@ -117,7 +119,7 @@ const skip =
 
       // 2. Log in: basic auth through the browser context.
       const context = await browser.newContext({
-        httpCredentials: { username: 'ops', password: 'correct horse battery' },
+        httpCredentials: { username: 'ops', password: PASSWORD },
       });
       const page = await context.newPage();
       const board = `${reconciler.dashboardUrl}/queue/${RECONCILE_QUEUE}`;
