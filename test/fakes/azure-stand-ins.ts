@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { makeCerts } from '../helpers/certs.ts';
+import { clientSecret } from '../helpers/test-secrets.ts';
 import { startArmApimServer, type ArmApimServer, type ArmApimServerOptions } from './arm-apim-server.ts';
 import { startEntraServer, type EntraServer } from './entra-server.ts';
 import { startKeyVaultServer, type KeyVaultServer } from './key-vault-server.ts';
@@ -39,7 +40,7 @@ export async function startAzureStandIns(
   const cert = readFileSync(certs.certFile);
   const key = readFileSync(certs.keyFile);
   setDefaultCACertificates([...getCACertificates('default'), certs.ca.toString()]);
-  const secret = 'test-client-secret';
+  const secret = clientSecret();
   const entra = await startEntraServer({ cert, key, clients: { [TEST_CLIENT]: secret } });
   const arm = await startArmApimServer({
     cert,

@@ -23,6 +23,7 @@ import type { RequestRecord } from './kube/route.ts';
 import { createRequestHandler, type Fault, type Interleaved, type RequestMatcher } from './kube/router.ts';
 import { createStore } from './kube/store.ts';
 import { startNamespaceController } from './kube/namespace-lifecycle.ts';
+import { kubeRecorder } from './kube/record.ts';
 import type { OpenWatch } from './kube/watch-stream.ts';
 
 export type { KubeObject } from './kube/object.ts';
@@ -129,6 +130,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   };
   store.subscribe(notify);
   const stopNamespaceController = startNamespaceController(store, registry.all);
+  const recorder = kubeRecorder();
+  if (recorder) store.subscribe(recorder.observe);
   let url = '';
   const handler = createRequestHandler({
     registry,
@@ -222,6 +225,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     waitFor: (predicate, timeoutMs = 10_000) => waitFor(waiters, predicate, timeoutMs),
     close: async () => {
       stopNamespaceController();
+      recorder?.flush();
       if (down !== 'refuse') await stopListening();
       down = undefined;
     },

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { record } from '../helpers/scan-recording.ts';
 
 /** One span as OTLP/HTTP JSON carries it, with its attributes flattened to strings. */
 export interface ReceivedSpan {
@@ -70,6 +71,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     bodies,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      record(
+        'traces',
+        'spans',
+        spans.map((span) => JSON.stringify(span)),
+      );
+      record('traces', 'bodies', bodies);
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }

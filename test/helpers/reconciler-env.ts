@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startReconciler, type RunningReconciler } from '../../reconciler/server.ts';
-import { createLogger, silentLogger } from '../../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
+import { recordMetrics, testLogger } from './scan-recording.ts';
+import { recordQueue } from './record-queue.ts';
 import { Queue } from 'bullmq';
 import {
   startAzureStandIns,
@@ -150,6 +152,7 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
       }
     },
     async close() {
+      await recordQueue(REDIS_URL, prefix);
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       await Promise.all([kube.close(), azure.close(), specs.close()]);
@@ -165,8 +168,12 @@ export async function reconcilerUnderTest(
   const world = await startReconcilerEnvironment(options);
   // TEST_LOG_LEVEL=debug shows the reconciler's log of a failing test on stderr.
   const level = process.env.TEST_LOG_LEVEL;
-  const reconciler = await startReconciler(world.env, level ? createLogger('reconciler', level) : silentLogger());
+  const reconciler = await startReconciler(
+    world.env,
+    level ? createLogger('reconciler', level) : testLogger('reconciler'),
+  );
   t.teardown(async () => {
+    await recordMetrics('reconciler', async () => (await fetch(`${reconciler.adminUrl}/metrics`)).text());
     await reconciler.close(1000);
     await world.close();
   });

@@ -5,6 +5,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ReconcilerEnvironment } from './reconciler-env.ts';
 import { exposedApi } from './resources.ts';
 import type { ArmRequest } from '../fakes/arm-apim-server.ts';
+import { recordingSink } from './scan-recording.ts';
 
 export const NS = 'components';
 const FINALIZER = 'oda.tmforum.org/apim-cleanup';
@@ -74,8 +75,13 @@ export function spawnReconciler(env: Record<string, string | undefined>): Spawne
 export function spawnNode(main: string, env: Record<string, string | undefined>): Spawned {
   const child = spawn(process.execPath, [main], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk) => (output += String(chunk)));
-  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const sink = recordingSink('logs', 'reconciler-process');
+  const collect = (chunk: unknown) => {
+    output += String(chunk);
+    sink?.write(String(chunk));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }

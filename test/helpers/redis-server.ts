@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import type { TestCerts } from './certs.ts';
-import { silentLogger } from '../../shared/log.ts';
+import { testLogger } from './scan-recording.ts';
 import { createRedisConnections, type RedisConnections } from '../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../shared/redis-settings.ts';
 
@@ -89,5 +89,5 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
 
 /** Connections as the product makes them, to a Redis without credentials. */
 export function plainConnections(url: string): Promise<RedisConnections> {
-  return createRedisConnections(redisSettingsFrom({ REDIS_URL: url }), { log: silentLogger() });
+  return createRedisConnections(redisSettingsFrom({ REDIS_URL: url }), { log: testLogger() });
 }

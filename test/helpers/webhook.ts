@@ -7,7 +7,9 @@ import { startWebhook, type RunningWebhook } from '../../webhook/server.ts';
 import type { ReconcileEnqueuer } from '../../shared/enqueue.ts';
 import type { Tracing } from '../../shared/tracing.ts';
 import { RECONCILE_QUEUE } from '../../shared/jobs.ts';
-import { silentLogger, type Logger } from '../../shared/log.ts';
+import type { Logger } from '../../shared/log.ts';
+import { recordMetrics, testLogger } from './scan-recording.ts';
+import { recordQueue } from './record-queue.ts';
 import { makeCerts, type TestCerts } from './certs.ts';
 import { trustingAgent } from './admission.ts';
 import { spawnNode, until, type Spawned } from './reconciler-process.ts';
@@ -38,7 +40,12 @@ export async function startTestWebhook(
     ENQUEUE_DELAY_MS: '0',
     ...env,
   };
-  const running = await startWebhook(loadWebhookConfig(fullEnv), fullEnv, overrides.log ?? silentLogger(), overrides);
+  const running = await startWebhook(
+    loadWebhookConfig(fullEnv),
+    fullEnv,
+    overrides.log ?? testLogger('webhook'),
+    overrides,
+  );
   const agent = trustingAgent(certs.ca);
   // Made on first use: a test whose Redis never answers must not hang on an inspection queue it never reads.
   let queue: Queue | undefined;
@@ -51,7 +58,10 @@ export async function startTestWebhook(
       return queue;
     },
     async close() {
+      await recordMetrics('webhook', async () => (await running.app.inject({ url: '/metrics' })).body);
       await running.close();
+      // A secret-scan run reads what this webhook queued, on the shared Redis (a test's own may be stopped).
+      if (fullEnv.REDIS_URL === REDIS_URL) await recordQueue(REDIS_URL, prefix);
       if (queue) {
         await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close();

@@ -1,5 +1,5 @@
 /** Policies, OpenID Connect providers, products and subscriptions of the ARM stand-in. */
-import { randomBytes } from 'node:crypto';
+import { subscriptionKey } from '../../helpers/test-secrets.ts';
 import { requireRevision } from './apis.ts';
 import type { HandlerContext } from './context.ts';
 import { ArmFailure, checkIfMatch, headerValue, newEtag, propertiesOf, validation, type ArmAnswer } from './http.ts';
@@ -275,15 +275,14 @@ export function putSubscription(ctx: HandlerContext, sid: string): ArmAnswer {
   const scope = p.scope === undefined && existing ? existing.scope : subscriptionScope(ctx, p.scope);
   const state = typeof p.state === 'string' ? p.state : (existing?.state ?? 'submitted');
   if (!SUBSCRIPTION_STATES.has(state)) throw validation(`Subscription state '${state}' is not valid.`);
-  const key = () => randomBytes(16).toString('hex');
   const stored: SubscriptionEntry = {
     name: existing?.name ?? sid,
     scope,
     displayName,
     state,
     etag: newEtag(),
-    primaryKey: typeof p.primaryKey === 'string' ? p.primaryKey : (existing?.primaryKey ?? key()),
-    secondaryKey: typeof p.secondaryKey === 'string' ? p.secondaryKey : (existing?.secondaryKey ?? key()),
+    primaryKey: typeof p.primaryKey === 'string' ? p.primaryKey : (existing?.primaryKey ?? subscriptionKey()),
+    secondaryKey: typeof p.secondaryKey === 'string' ? p.secondaryKey : (existing?.secondaryKey ?? subscriptionKey()),
   };
   ctx.service.subscriptions.set(sid.toLowerCase(), stored);
   return { status: existing ? 200 : 201, body: subscriptionBody(ctx, stored), headers: { etag: stored.etag! } };
@@ -304,8 +303,8 @@ export function deleteSubscription(ctx: HandlerContext, sid: string): ArmAnswer 
 export function regenerateSubscriptionKey(ctx: HandlerContext, sid: string, which: string): ArmAnswer {
   const stored = ctx.service.subscriptions.get(sid.toLowerCase());
   if (!stored) throw new ArmFailure(404, 'ResourceNotFound', 'Subscription not found.');
-  if (which === 'Primary') stored.primaryKey = randomBytes(16).toString('hex');
-  else stored.secondaryKey = randomBytes(16).toString('hex');
+  if (which === 'Primary') stored.primaryKey = subscriptionKey();
+  else stored.secondaryKey = subscriptionKey();
   stored.etag = newEtag();
   return { status: 204 };
 }

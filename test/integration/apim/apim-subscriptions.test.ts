@@ -1,4 +1,5 @@
 import t from 'tap';
+import { SUBSCRIPTION_KEY_FORM } from '../../helpers/test-secrets.ts';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createApimClient, sameScope, type ApimClient } from '../../../reconciler/clients/apim.ts';
 import { PermanentError } from '../../../shared/errors.ts';
@@ -53,7 +54,7 @@ t.test('ensureSubscription creates an active subscription scoped to the API, the
   );
   t.same(writes, ['putSubscription']);
   const keys = await client.listSubscriptionKeys('oda-apim-ns1-orders');
-  t.match(keys, { primaryKey: /^[0-9a-f]{32}$/ });
+  t.match(keys, { primaryKey: SUBSCRIPTION_KEY_FORM });
   writes.length = 0;
   arm.resetLog();
   t.equal(

@@ -4,7 +4,7 @@ import t from 'tap';
 import { createKubeClient } from '../../../reconciler/clients/kube.ts';
 import { startClusterCache } from '../../../reconciler/cluster-cache.ts';
 import { componentUpdate } from '../../../reconciler/render/component-status.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { monitoredNamespaces } from '../../../shared/namespaces.ts';
 import type { KubeObject } from '../../../reconciler/clients/kube-types.ts';
 import { startKubeApiServer } from '../../fakes/kube-api-server.ts';
@@ -26,7 +26,7 @@ for (const subresource of [false, true]) {
       subresource ? { overrides: { 'components.oda.tmforum.org': { statusSubresource: true } } } : {},
     );
     t.teardown(() => api.close());
-    const client = createKubeClient(api.kubeconfig(), { log: silentLogger() });
+    const client = createKubeClient(api.kubeconfig(), { log: testLogger() });
     const key = { namespace: 'components', name: 'r1-productcatalog' };
     const [seeded] = api.seed(
       component([
@@ -72,7 +72,7 @@ for (const subresource of [false, true]) {
 t.test('addFinalizer adds it beside others, guarded by the resourceVersion', async (t) => {
   const api = await startKubeApiServer();
   t.teardown(() => api.close());
-  const client = createKubeClient(api.kubeconfig(), { log: silentLogger() });
+  const client = createKubeClient(api.kubeconfig(), { log: testLogger() });
   const body = (name: string, finalizers?: string[]): KubeObject => ({
     apiVersion: `${GROUP}/v1`,
     kind: 'ExposedAPI',
@@ -108,7 +108,7 @@ t.test('with an informer cache, reads make no request once listed, and writes ar
   const kubeConfig = api.kubeconfig();
   const cache = startClusterCache({
     kubeConfig,
-    log: silentLogger(),
+    log: testLogger(),
     namespaces: monitoredNamespaces([]),
     kinds: ['exposedapis', 'ingresses', 'secrets', 'components', 'servicemonitors'],
   });
@@ -119,7 +119,7 @@ t.test('with an informer cache, reads make no request once listed, and writes ar
     metadata: { name: 'catalog', namespace: 'shop' },
     spec: { path: '/catalog', implementation: 'catalog', port: 8080 },
   });
-  const client = createKubeClient(kubeConfig, { log: silentLogger(), cache });
+  const client = createKubeClient(kubeConfig, { log: testLogger(), cache });
   await api.waitFor(() => cache.synced('exposedapis') && cache.synced('ingresses') && cache.synced('secrets'));
   await api.waitFor(() => cache.store('exposedapis').size === 1);
   api.clearRequests();
@@ -159,7 +159,7 @@ t.test('with an informer cache, reads make no request once listed, and writes ar
 t.test('Pods: listed by selector, annotated and un-annotated with a merge patch', async (t) => {
   const api = await startKubeApiServer();
   t.teardown(() => api.close());
-  const client = createKubeClient(api.kubeconfig(), { log: silentLogger() });
+  const client = createKubeClient(api.kubeconfig(), { log: testLogger() });
   const pod = (name: string, labels: Record<string, string>) => ({
     apiVersion: 'v1',
     kind: 'Pod',

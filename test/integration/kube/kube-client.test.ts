@@ -2,7 +2,7 @@
 // against the stand-in API server, with and without the status subresource.
 import t from 'tap';
 import { PermanentError, RetryableError } from '../../../shared/errors.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../../../reconciler/clients/kube.ts';
 import { classify, retryAfterMs } from '../../../reconciler/clients/kube-errors.ts';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from '../../fakes/kube-api-server.ts';
@@ -38,7 +38,7 @@ async function setup(
   const calls: [string, number | 'error'][] = [];
   const client = createKubeClient(api.kubeconfig(), {
     statusSubresource: 'detect',
-    log: silentLogger(),
+    log: testLogger(),
     onCall: (op, status) => calls.push([op, status]),
     ...options,
   });
@@ -192,7 +192,7 @@ t.test('removeFinalizer racing with another writer: retryable, nothing lost', as
   let race = true;
   const racing = createKubeClient(api.kubeconfig(), {
     statusSubresource: false,
-    log: silentLogger(),
+    log: testLogger(),
     onCall: (op) => {
       if (op !== 'getExposedApi' || !race) return;
       race = false;

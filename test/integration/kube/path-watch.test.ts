@@ -13,7 +13,7 @@ import {
 import { createPathIndex, type PathIndex } from '../../../webhook/path-index.ts';
 import { startPathWatch, type PathWatch, type PathWatchState } from '../../../webhook/kube-path-watch.ts';
 import { loadKubeConfig } from '../../../shared/kube/config.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { monitoredNamespaces } from '../../../shared/namespaces.ts';
 
 const GROUP = 'oda.tmforum.org';
@@ -53,7 +53,7 @@ async function running(
   const watch = startPathWatch({
     kubeConfig: api.kubeconfig(),
     index,
-    log: silentLogger(),
+    log: testLogger(),
     namespaces,
     onStateChange: (s) => states.push(s),
     backoff,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { admissionReview, get, post } from '../../helpers/admission.ts';
 import { parseExposition } from '../../helpers/exposition.ts';
 import { CHART, RELEASE, render, type Rendered } from '../../helpers/helm.ts';
@@ -29,7 +29,7 @@ const EXTERNAL: Record<string, Set<string>> = {
 
 // --- the demo-like run -------------------------------------------------------
 const world = await startReconcilerEnvironment();
-const reconciler = await startReconciler(world.env, silentLogger());
+const reconciler = await startReconciler(world.env, testLogger());
 const webhook = await startTestWebhook();
 t.teardown(async () => {
   await webhook.close();

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import type { ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import {
   createSpecChecker,
   SPEC_CHECK_DEFAULTS,
@@ -53,7 +53,7 @@ function checkerFor(t: Test, overrides: Partial<SpecCheckerOptions> = {}) {
   const clock = { now: 1_000_000 };
   const checker = createSpecChecker({
     ...SPEC_CHECK_DEFAULTS,
-    log: silentLogger(),
+    log: testLogger(),
     onFetch: (outcome) => outcomes.push(outcome),
     now: () => clock.now,
     ...overrides,
@@ -262,7 +262,7 @@ t.test('an invalid document by URL is refused, and admitted as soon as it is fix
 });
 
 t.test('bad options fail at creation', async (t) => {
-  const base = { ...SPEC_CHECK_DEFAULTS, log: silentLogger() };
+  const base = { ...SPEC_CHECK_DEFAULTS, log: testLogger() };
   t.throws(() => createSpecChecker({ ...base, deny: ['10.0.0.0/99'] }), { message: /invalid prefix length/ });
   t.throws(() => createSpecChecker({ ...base, fetchTimeoutMs: 0 }), { message: /fetchTimeoutMs/ });
   t.throws(() => createSpecChecker({ ...base, cacheEntries: Number.NaN }), { message: /cacheEntries/ });

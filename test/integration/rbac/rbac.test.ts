@@ -10,7 +10,7 @@ import { startReconciler } from '../../../reconciler/server.ts';
 import { createKubeClient } from '../../../reconciler/clients/kube.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../fakes/kube-api-server.ts';
 import type { KubeObject } from '../../../reconciler/clients/kube-types.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { canvasExposedApis, implementationsOf, productCatalogComponent } from '../../helpers/canvas-component.ts';
 import { startComponentOperator } from '../../helpers/component-operator.ts';
 import { ciValues, render, type Rendered } from '../../helpers/helm.ts';
@@ -57,7 +57,7 @@ const adapterRequests: RequestRecord[] = [];
  * fresh after a conflict) go to the API server as they do then.
  */
 async function sweepAdapter(kube: KubeApiServer): Promise<void> {
-  const client = createKubeClient(kube.kubeconfig(RECONCILER_TOKEN), { log: silentLogger() });
+  const client = createKubeClient(kube.kubeconfig(RECONCILER_TOKEN), { log: testLogger() });
   const key = { namespace: NS, name: 'swept' };
   const [component] = kube.seed(
     {
@@ -147,7 +147,7 @@ t.test('the reconciler uses every right the chart grants it, and no other', asyn
   });
 
   await t.test('ServiceMonitor mode: a Canvas component, a keyed API, drift, uninstall', async (t) => {
-    const reconciler = await startReconciler(world.env, silentLogger());
+    const reconciler = await startReconciler(world.env, testLogger());
     t.teardown(() => reconciler.close(1000));
     const operator = startComponentOperator(kubeconfig, NS);
     t.teardown(() => operator.close());
@@ -209,7 +209,7 @@ t.test('the reconciler uses every right the chart grants it, and no other', asyn
   await t.test('annotation mode: the Pods behind a metrics Service', async (t) => {
     const reconciler = await startReconciler(
       { ...world.env, OPENMETRICS_IMPLEMENTATION: 'PrometheusAnnotation' },
-      silentLogger(),
+      testLogger(),
     );
     t.teardown(() => reconciler.close(1000));
     world.implementation(NS, 'r1-sm', { selector: { impl: 'r1-sm' } });

@@ -5,7 +5,8 @@ import { buildAdminApp, buildLocalDashboardApp } from '../../../reconciler/admin
 import { readDashboardCredential, type DashboardSettings } from '../../../reconciler/dashboard-auth.ts';
 import { createReconcilerMetrics } from '../../../reconciler/metrics.ts';
 import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { dashboardSecret } from '../../helpers/test-secrets.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
 
 const SETTINGS: DashboardSettings = {
@@ -15,7 +16,10 @@ const SETTINGS: DashboardSettings = {
   readOnly: false,
   localPort: 0,
 };
-const FILES: Record<string, string> = { '/run/secrets/password': 's3cret:pw\n', '/run/secrets/token': 'tok-123' };
+// The password has a colon in it: only the first one separates it from the user name.
+const PASSWORD = `${dashboardSecret('s3cret')}:pw`;
+const TOKEN = dashboardSecret('tok-123');
+const FILES: Record<string, string> = { '/run/secrets/password': `${PASSWORD}\n`, '/run/secrets/token': TOKEN };
 const credential = readDashboardCredential(SETTINGS, (path) => FILES[path] ?? '');
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -35,7 +39,7 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
   let ready = false;
   const metrics = createReconcilerMetrics(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
   const app = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics,
     queue,
     readiness: async () => ({ ready, details: { watch: ready ? 'synced' : 'listing' } }),
@@ -63,20 +67,20 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
   t.equal((await app.inject({ url: '/queues/static/favicon.ico' })).statusCode, 401, 'its files too');
   for (const authorization of [
     basic('ops', 'wrong'),
-    basic('root', 's3cret:pw'),
-    'Bearer tok-12',
-    'Bearer tok-1234',
-    'tok-123',
+    basic('root', PASSWORD),
+    `Bearer ${TOKEN.slice(0, -1)}`,
+    `Bearer ${TOKEN}4`,
+    TOKEN,
     'Digest x',
   ])
     t.equal((await app.inject({ url: '/queues', headers: { authorization } })).statusCode, 401, authorization);
 
-  const page = await app.inject({ url: '/queues', headers: { authorization: basic('ops', 's3cret:pw') } });
+  const page = await app.inject({ url: '/queues', headers: { authorization: basic('ops', PASSWORD) } });
   t.equal(page.statusCode, 200, 'basic auth, the password with a colon in it');
   t.match(page.body, /<html/i, 'the dashboard page');
   const api = await app.inject({
     url: '/queues/api/queues?activeQueue=exposedapi-reconcile&status=waiting&page=1',
-    headers: { authorization: 'Bearer tok-123' },
+    headers: { authorization: `Bearer ${TOKEN}` },
   });
   t.equal(api.statusCode, 200, 'a bearer token');
   const listed = api.json().queues[0];
@@ -87,14 +91,14 @@ t.test('health, readiness, metrics with queue depth, and the queue dashboard beh
 t.test('read-only: no actions on the page, and the API refuses them', async (t) => {
   const queue = await queueWithJobs(t);
   const app = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics: createReconcilerMetrics(() => queue.getJobCounts()),
     queue,
     readiness: async () => ({ ready: true, details: {} }),
     dashboard: { readOnly: true, credential },
   });
   t.teardown(() => app.close());
-  const headers = { authorization: 'Bearer tok-123' };
+  const headers = { authorization: `Bearer ${TOKEN}` };
   const listed = (
     await app.inject({ url: '/queues/api/queues?activeQueue=exposedapi-reconcile&status=delayed&page=1', headers })
   ).json().queues[0];
@@ -118,13 +122,13 @@ t.test('read-only: no actions on the page, and the API refuses them', async (t) 
 t.test('no credential: not on the admin port; the loopback app serves it', async (t) => {
   const queue = await queueWithJobs(t);
   const admin = await buildAdminApp({
-    log: silentLogger(),
+    log: testLogger(),
     metrics: createReconcilerMetrics(() => queue.getJobCounts()),
     queue,
     readiness: async () => ({ ready: true, details: {} }),
     dashboard: { readOnly: false, credential: undefined },
   });
-  const local = await buildLocalDashboardApp({ log: silentLogger(), queue, readOnly: false });
+  const local = await buildLocalDashboardApp({ log: testLogger(), queue, readOnly: false });
   t.teardown(() => Promise.all([admin.close(), local.close()]));
   const hidden = await admin.inject('/queues/api/queues');
   t.equal(hidden.statusCode, 404);

@@ -5,7 +5,7 @@
 // RELIABILITY_FULL=1 runs 5,000 APIs against ARM's own bucket sizes.
 import t from 'tap';
 import { startReconciler } from '../../../reconciler/server.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { ARM_BUCKETS } from '../../fakes/arm/rate-limit.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { helpers, NS } from '../../helpers/reconciler-process.ts';
@@ -28,7 +28,7 @@ async function burstAndResync(t: { teardown(fn: () => unknown): void }, budget: 
       BACKOFF_BASE_MS: '200',
       BACKOFF_MAX_MS: '5000',
     },
-    silentLogger(),
+    testLogger(),
   );
   t.teardown(async () => {
     await reconciler.close(1000);

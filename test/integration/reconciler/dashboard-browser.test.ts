@@ -9,7 +9,8 @@ import { buildLocalDashboardApp } from '../../../reconciler/admin.ts';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
+import { dashboardSecret } from '../../helpers/test-secrets.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
@@ -25,6 +26,7 @@ const ARGS = [
   '--disable-sync',
 ];
 const NS = 'components';
+const PASSWORD = dashboardSecret('correct horse battery');
 
 /** A job card's actions are icon buttons named only by a tooltip: hover each unlabelled one until the tooltip says `label`. */
 async function pressJobAction(page: Page, label: string): Promise<void> {
@@ -59,7 +61,7 @@ const skip =
     async (t) => {
       t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (.ci/run installs it)`);
       const dir = mkdtempSync(join(tmpdir(), 'apim-dashboard-'));
-      writeFileSync(join(dir, 'password'), 'correct horse battery\n');
+      writeFileSync(join(dir, 'password'), `${PASSWORD}\n`);
       const world = await startReconcilerEnvironment();
       const base = {
         ...world.env,
@@ -69,7 +71,7 @@ const skip =
         BACKOFF_BASE_MS: '600000',
         BACKOFF_MAX_MS: '600000',
       };
-      const reconciler = await startReconciler(base, silentLogger());
+      const reconciler = await startReconciler(base, testLogger());
       const queue = new Queue(RECONCILE_QUEUE, {
         connection: { url: REDIS_URL } as never,
         prefix: world.env.QUEUE_PREFIX,
@@ -117,7 +119,7 @@ const skip =
 
       // 2. Log in: basic auth through the browser context.
       const context = await browser.newContext({
-        httpCredentials: { username: 'ops', password: 'correct horse battery' },
+        httpCredentials: { username: 'ops', password: PASSWORD },
       });
       const page = await context.newPage();
       const board = `${reconciler.dashboardUrl}/queue/${RECONCILE_QUEUE}`;
@@ -172,7 +174,7 @@ const skip =
       await Promise.all([anonymous.close(), wrong.close()]);
 
       // 6. Read-only: the same queue on a read-only board shows no actions, and its API refuses them.
-      const readOnly = await buildLocalDashboardApp({ log: silentLogger(), queue, readOnly: true });
+      const readOnly = await buildLocalDashboardApp({ log: testLogger(), queue, readOnly: true });
       t.teardown(() => readOnly.close());
       const readOnlyBoard = `${await readOnly.listen({ host: '127.0.0.1', port: 0 })}/queues`;
       await page.goto(`${readOnlyBoard}/queue/${RECONCILE_QUEUE}?status=completed`);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { fixtureObject } from '../../helpers/resources.ts';
 import { TEST_SERVICE } from '../../fakes/azure-stand-ins.ts';
@@ -15,7 +15,7 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 for (const statusSubresource of [false, true]) {
   t.test(`from ExposedAPI to APIM and back (status subresource: ${statusSubresource})`, async (t) => {
     const world = await startReconcilerEnvironment({ statusSubresource });
-    const reconciler = await startReconciler(world.env, silentLogger());
+    const reconciler = await startReconciler(world.env, testLogger());
     t.teardown(async () => {
       await reconciler.close(1000);
       await world.close();

@@ -7,7 +7,7 @@ import { RECONCILE_REQUEST_ANNOTATION } from '../../../reconciler/reconcile.ts';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi, fixtureText, seedExposedApi } from '../../helpers/resources.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
@@ -19,7 +19,7 @@ const FINALIZER = 'oda.tmforum.org/apim-cleanup';
 
 t.test('every failure class, through the real SDKs', async (t) => {
   const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler(world.env, silentLogger());
+  const reconciler = await startReconciler(world.env, testLogger());
   const queue = new Queue(RECONCILE_QUEUE, { connection: { url: REDIS_URL } as never, prefix: world.env.QUEUE_PREFIX });
   // A spec URL that answers 503 until told otherwise.
   let specDown = 2;

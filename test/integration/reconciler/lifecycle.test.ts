@@ -4,13 +4,13 @@ import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { Queue } from 'bullmq';
 import { startReconciler } from '../../../reconciler/server.ts';
 import { RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { ownRedis } from '../../helpers/redis-server.ts';
 import { helpers, NS, until } from '../../helpers/reconciler-process.ts';
 
 t.test('deleting an ExposedAPI while its API PUT is in flight leaves nothing behind', async (t) => {
   const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler(world.env, silentLogger());
+  const reconciler = await startReconciler(world.env, testLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();
@@ -40,7 +40,7 @@ t.test('a Redis restart loses jobs, not keys: the resync brings every key back',
   const redis = await ownRedis();
   const world = await startReconcilerEnvironment();
   const env: Record<string, string> = { ...world.env, REDIS_URL: redis.url, RECONCILE_CONCURRENCY: '1' };
-  const reconciler = await startReconciler(env, silentLogger());
+  const reconciler = await startReconciler(env, testLogger());
   const queue = new Queue(RECONCILE_QUEUE, {
     connection: { url: redis.url, maxRetriesPerRequest: null } as never,
     prefix: env.QUEUE_PREFIX,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { RECONCILE_JOB, RECONCILE_QUEUE, reconcileJobOptions, type EnqueueOptions } from '../../../shared/jobs.ts';
 import { PermanentError, RetryableError } from '../../../shared/errors.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { startQueueWorker, type QueueWorker, type ReconcileHandler } from '../../../reconciler/queue-worker.ts';
 import { REDIS_URL } from '../../helpers/webhook.ts';
 import { plainConnections } from '../../helpers/redis-server.ts';
@@ -39,7 +39,7 @@ function harness(t: { teardown(fn: () => unknown): void }): Harness {
         prefix,
         concurrency,
         handler,
-        log: silentLogger(),
+        log: testLogger(),
         backoff,
       });
       workers.push(w);
@@ -186,7 +186,7 @@ t.test('a worker killed mid-job: another worker takes the key over', async (t) =
     concurrency: 1,
     lockDurationMs: 1000,
     backoff: { baseMs: 20, maxMs: 200 },
-    log: silentLogger(),
+    log: testLogger(),
     handler: async (key) => {
       taken.push(key);
       return { kind: 'done' };

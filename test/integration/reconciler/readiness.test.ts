@@ -2,7 +2,7 @@
 // endpoint of its Service; readiness changes are Kubernetes-only reconciles.
 import t from 'tap';
 import { startReconciler } from '../../../reconciler/server.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { reconcilerUnderTest, startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 import { helpers, NS } from '../../helpers/reconciler-process.ts';
@@ -14,7 +14,7 @@ const metric = async (adminUrl: string, pattern: RegExp): Promise<number> => {
 
 t.test('endpoint readiness flapping: a reconcile each time, no APIM call, a status change each time', async (t) => {
   const world = await startReconcilerEnvironment({ requireReadyEndpoints: true });
-  const reconciler = await startReconciler(world.env, silentLogger());
+  const reconciler = await startReconciler(world.env, testLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();
@@ -66,7 +66,7 @@ t.test('endpoint readiness flapping: a reconcile each time, no APIM call, a stat
 
 t.test('an ExternalName Service counts as ready', async (t) => {
   const world = await startReconcilerEnvironment({ requireReadyEndpoints: true });
-  const reconciler = await startReconciler(world.env, silentLogger());
+  const reconciler = await startReconciler(world.env, testLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();
@@ -106,7 +106,7 @@ t.test('an in-mesh API waiting for its endpoints is not a failure: it turns Read
 
 t.test('MONITORED_NAMESPACES: an ExposedAPI elsewhere is left untouched', async (t) => {
   const world = await startReconcilerEnvironment();
-  const reconciler = await startReconciler({ ...world.env, MONITORED_NAMESPACES: `${NS},odacompns-*` }, silentLogger());
+  const reconciler = await startReconciler({ ...world.env, MONITORED_NAMESPACES: `${NS},odacompns-*` }, testLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();

@@ -9,12 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createQueueEnqueuer } from '../../../shared/enqueue.ts';
-import { createLogger, silentLogger } from '../../../shared/log.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { createRedisConnections, type RedisConnections } from '../../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../../shared/redis-settings.ts';
 import { startQueueWorker } from '../../../reconciler/queue-worker.ts';
 import { makeCerts } from '../../helpers/certs.ts';
 import { ownRedis } from '../../helpers/redis-server.ts';
+import { recorded } from '../../helpers/scan-recording.ts';
+import { redisPassword } from '../../helpers/test-secrets.ts';
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -27,7 +30,9 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 const certs = makeCerts('redis');
 const redis = await ownRedis({ tls: certs });
 const admin = new Redis(redis.url, { tls: { ca: certs.ca } });
-await admin.call('ACL', 'SETUSER', 'app', 'on', '>s3cret-pw', '~*', '&*', '+@all');
+const password = redisPassword();
+const rotatedPassword = redisPassword('rotated-pw');
+await admin.call('ACL', 'SETUSER', 'app', 'on', `>${password}`, '~*', '&*', '+@all');
 await admin.call('ACL', 'SETUSER', 'default', 'off');
 t.teardown(async () => {
   admin.disconnect();
@@ -35,7 +40,7 @@ t.teardown(async () => {
 });
 const dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
 const passwordFile = join(dir, 'password');
-writeFileSync(passwordFile, 's3cret-pw\n');
+writeFileSync(passwordFile, `${password}\n`);
 const env = {
   REDIS_URL: redis.url,
   REDIS_USERNAME: 'app',
@@ -51,13 +56,13 @@ async function jobsFlowing(t: { teardown(fn: () => unknown): void }, connections
     prefix,
     concurrency: 2,
     backoff: { baseMs: 20, maxMs: 200 },
-    log: silentLogger(),
+    log: testLogger(),
     handler: async (key) => {
       processed.push(key);
       return { kind: 'done' };
     },
   });
-  const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: silentLogger() });
+  const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: testLogger() });
   t.teardown(async () => {
     await worker.close(1000);
     await enqueuer.close();
@@ -69,7 +74,7 @@ async function jobsFlowing(t: { teardown(fn: () => unknown): void }, connections
 
 t.test('rediss:// with the CA and password files: jobs go from enqueuer to worker', async (t) => {
   t.match(redis.url, /^rediss:\/\//);
-  const connections = await createRedisConnections(redisSettingsFrom(env), { log: silentLogger() });
+  const connections = await createRedisConnections(redisSettingsFrom(env), { log: testLogger() });
   const { processed, enqueuer } = await jobsFlowing(t, connections, 'tls');
   for (const key of ['components/a', 'components/b']) await enqueuer.enqueue(key);
   await until(() => processed.length === 2, 'both jobs to be processed');
@@ -82,7 +87,7 @@ t.test('rediss:// with the CA and password files: jobs go from enqueuer to worke
 
 t.test('without the private CA the connection is refused by TLS verification', async (t) => {
   const { REDIS_TLS_CA_FILE: _ca, ...withoutCa } = env;
-  const connections = await createRedisConnections(redisSettingsFrom(withoutCa), { log: silentLogger() });
+  const connections = await createRedisConnections(redisSettingsFrom(withoutCa), { log: testLogger() });
   const client = connections.create({ maxRetriesPerRequest: 0, retryStrategy: () => null });
   const errors: string[] = [];
   client.on('error', (error: Error) => errors.push(error.message));
@@ -99,7 +104,7 @@ t.test('a wrong password is refused by the server, naming it', async (t) => {
   writeFileSync(join(dir, 'wrong'), 'not-it');
   const connections = await createRedisConnections(
     redisSettingsFrom({ ...env, REDIS_PASSWORD_FILE: join(dir, 'wrong') }),
-    { log: silentLogger() },
+    { log: testLogger() },
   );
   const client = connections.create({ maxRetriesPerRequest: 0, retryStrategy: () => null });
   const errors: string[] = [];
@@ -115,10 +120,14 @@ t.test('a wrong password is refused by the server, naming it', async (t) => {
 
 t.test('a rotated password file: connections come back with the new password and jobs keep flowing', async (t) => {
   const rotating = join(dir, 'rotating');
-  writeFileSync(rotating, 's3cret-pw');
-  await admin.call('ACL', 'SETUSER', 'rotating', 'on', '>s3cret-pw', '~*', '&*', '+@all');
+  writeFileSync(rotating, password);
+  await admin.call('ACL', 'SETUSER', 'rotating', 'on', `>${password}`, '~*', '&*', '+@all');
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger('test', 'info', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const log = createLogger(
+    'test',
+    'info',
+    recorded({ write: (line: string) => void lines.push(JSON.parse(line)) }, 'redis-tls'),
+  );
   const connections = await createRedisConnections(
     redisSettingsFrom({ ...env, REDIS_USERNAME: 'rotating', REDIS_PASSWORD_FILE: rotating }),
     { log, passwordRecheckMs: 20 },
@@ -128,8 +137,8 @@ t.test('a rotated password file: connections come back with the new password and
   await until(() => processed.includes('components/before'), 'the job before the rotation');
 
   // The access key is regenerated: the old one stops working and Redis drops its connections.
-  await admin.call('ACL', 'SETUSER', 'rotating', 'resetpass', '>rotated-pw');
-  writeFileSync(rotating, 'rotated-pw\n');
+  await admin.call('ACL', 'SETUSER', 'rotating', 'resetpass', `>${rotatedPassword}`);
+  writeFileSync(rotating, `${rotatedPassword}\n`);
   await until(() => lines.some((l) => l.msg === 'Read a new Redis password from REDIS_PASSWORD_FILE'), 'the re-read');
   const clients = async () =>
     String(await admin.call('CLIENT', 'LIST'))
@@ -141,5 +150,6 @@ t.test('a rotated password file: connections come back with the new password and
   await enqueuer.enqueue('components/after');
   await until(() => processed.includes('components/after'), 'the job after the rotation');
   t.same(processed, ['components/before', 'components/after'], 'each job once, across the rotation');
-  t.notMatch(JSON.stringify(lines), /rotated-pw|s3cret-pw/, 'no password in the log');
+  for (const secret of [password, rotatedPassword])
+    t.notOk(JSON.stringify(lines).includes(secret), 'no password in the log');
 });

@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createQueueEnqueuer } from '../../../shared/enqueue.ts';
 import { RECONCILE_JOB, RECONCILE_QUEUE } from '../../../shared/jobs.ts';
-import { createLogger, silentLogger } from '../../../shared/log.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { recorded, testLogger } from '../../helpers/scan-recording.ts';
 import { createRedisConnections, type TokenSource } from '../../../shared/redis-connection.ts';
 import { redisSettingsFrom } from '../../../shared/redis-settings.ts';
 import { startQueueWorker } from '../../../reconciler/queue-worker.ts';
@@ -54,12 +55,19 @@ t.test(
       },
     };
     const refreshes: { connections: number; reauthenticated: number; failed: number }[] = [];
-    const log = createLogger('test', 'info', {
-      write: (line: string) => {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'Refreshed the Redis access token') refreshes.push(entry);
-      },
-    });
+    const log = createLogger(
+      'test',
+      'info',
+      recorded(
+        {
+          write: (line: string) => {
+            const entry = JSON.parse(line);
+            if (entry.msg === 'Refreshed the Redis access token') refreshes.push(entry);
+          },
+        },
+        'redis-token-rotation',
+      ),
+    );
     const settings = redisSettingsFrom({ REDIS_URL: redis.url, REDIS_AUTH: 'entra', REDIS_USERNAME: 'app' });
     const connections = await createRedisConnections(settings, { log, credential });
     const prefix = 'rotation';
@@ -70,7 +78,7 @@ t.test(
       prefix,
       concurrency: 4,
       backoff: { baseMs: 20, maxMs: 200 },
-      log: silentLogger(),
+      log: testLogger(),
       handler: async (key) => {
         processed.set(key, (processed.get(key) ?? 0) + 1);
         return { kind: 'done' };
@@ -79,7 +87,7 @@ t.test(
     // A producer that waits out reconnects; explicit job ids make a command resent after a reconnect harmless.
     const producerConnection = connections.create({ maxRetriesPerRequest: null });
     const producer = new Queue(RECONCILE_QUEUE, { connection: producerConnection, prefix });
-    const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: silentLogger() });
+    const enqueuer = createQueueEnqueuer({ connections, prefix, delayMs: 0, log: testLogger() });
     t.teardown(async () => {
       await worker.close(1000);
       await enqueuer.close();

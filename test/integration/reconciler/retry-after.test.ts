@@ -4,7 +4,7 @@ import t from 'tap';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { startReconciler } from '../../../reconciler/server.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { startReconcilerEnvironment } from '../../helpers/reconciler-env.ts';
 import { helpers, NS } from '../../helpers/reconciler-process.ts';
 
@@ -14,7 +14,7 @@ async function running(t: { teardown(fn: () => unknown): void }) {
   const world = await startReconcilerEnvironment();
   const reconciler = await startReconciler(
     { ...world.env, BACKOFF_BASE_MS: '400', BACKOFF_MAX_MS: '60000' },
-    silentLogger(),
+    testLogger(),
   );
   t.teardown(async () => {
     await reconciler.close(1000);

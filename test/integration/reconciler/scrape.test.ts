@@ -2,7 +2,7 @@
 import t from 'tap';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startReconciler } from '../../../reconciler/server.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { DEFAULT_RESOURCE_TYPES, SERVICE_MONITOR } from '../../fakes/kube-api-server.ts';
 import { startReconcilerEnvironment, type EnvironmentOptions } from '../../helpers/reconciler-env.ts';
 import { NS } from '../../helpers/reconciler-process.ts';
@@ -27,7 +27,7 @@ async function running(
   options: EnvironmentOptions = {},
 ) {
   const world = await startReconcilerEnvironment(options);
-  const reconciler = await startReconciler({ ...world.env, ...env }, silentLogger());
+  const reconciler = await startReconciler({ ...world.env, ...env }, testLogger());
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();

@@ -2,7 +2,7 @@ import t from 'tap';
 import { CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startKubeApiServer } from '../../fakes/kube-api-server.ts';
 import { startWatcher, type WatchReason } from '../../../reconciler/watch.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { monitoredNamespaces } from '../../../shared/namespaces.ts';
 import { exposedApi } from '../../helpers/resources.ts';
 
@@ -30,7 +30,7 @@ t.test('queues what matters, ignores status writes, follows owned Ingresses, res
     enqueue: async (key, reason) => void queued.push([key, reason]),
     onResync: (keys, ms) => void resyncs.push({ keys, ms }),
     resyncIntervalMs: 3_600_000,
-    log: silentLogger(),
+    log: testLogger(),
     namespaces: monitoredNamespaces([]),
     readiness: false,
   });
@@ -118,7 +118,7 @@ t.test('the periodic resync spreads its keys over the interval; one asked for ru
     enqueue: async (key, reason, options) =>
       void calls.push([key, reason, options.delayMs ?? 0, options.replace ?? false]),
     resyncIntervalMs: 200,
-    log: silentLogger(),
+    log: testLogger(),
     namespaces: monitoredNamespaces([]),
     readiness: false,
     random: () => 0.5,

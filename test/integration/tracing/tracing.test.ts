@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTracing } from '../../../shared/tracing.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { startReconcilerEnvironment, RECONCILER_TOKEN } from '../../helpers/reconciler-env.ts';
 import { childEnv, helpers, NS, spawnReconciler, until } from '../../helpers/reconciler-process.ts';
@@ -21,7 +21,7 @@ t.test('one admission is traced down to the ARM PUT; a job that absorbed two adm
   };
   // The SDK reads the standard variables from the process: this process hosts the webhook.
   Object.assign(process.env, otel);
-  const tracing = await startTracing(process.env, 'webhook-under-test', silentLogger());
+  const tracing = await startTracing(process.env, 'webhook-under-test', testLogger());
   // The webhook's job waits long enough for the object to be stored, as the API server does after admission.
   const webhook = await startTestWebhook(
     { QUEUE_PREFIX: world.env.QUEUE_PREFIX ?? '', ENQUEUE_DELAY_MS: '3000' },

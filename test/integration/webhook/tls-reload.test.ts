@@ -4,6 +4,7 @@ import { connect } from 'node:tls';
 import { makeCerts } from '../../helpers/certs.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { startTestWebhook } from '../../helpers/webhook.ts';
+import { recorded } from '../../helpers/scan-recording.ts';
 import { get } from '../../helpers/admission.ts';
 
 /** The fingerprint of the certificate a fresh TLS connection is served. */
@@ -42,7 +43,7 @@ t.test('a rotated certificate is served to new connections without a restart', a
 
 t.test('a half-written rotation keeps the old pair', async (t) => {
   const lines: string[] = [];
-  const log = createLogger('test', 'warn', { write: (line: string) => void lines.push(line) });
+  const log = createLogger('test', 'warn', recorded({ write: (line: string) => void lines.push(line) }, 'tls-reload'));
   const webhook = await startTestWebhook({ WEBHOOK_TLS_RELOAD_SECONDS: '1' }, { log });
   t.teardown(() => webhook.close());
   const before = await servedFingerprint(webhook.url, webhook.certs.ca);

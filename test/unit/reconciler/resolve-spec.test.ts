@@ -41,7 +41,9 @@ t.test('concurrent resolves of one URL share one fetch and one validation', asyn
   t.equal(results[0]?.format, 'swagger-json');
   t.equal(
     results[0]?.sha256,
-    createHash('sha256').update(results[0]?.value ?? '').digest('hex'),
+    createHash('sha256')
+      .update(results[0]?.value ?? '')
+      .digest('hex'),
     'the SHA-256 of the value to import, which the API description carries',
   );
 });
