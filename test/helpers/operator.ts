@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { apiIdFor } from '../../reconciler/render/api-id.ts';
 import { startReconciler } from '../../reconciler/server.ts';
-import { createLogger, silentLogger } from '../../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
+import { testLogger } from './scan-recording.ts';
 import type { RequestRecord } from '../fakes/kube-api-server.ts';
 import { admissionReview, get, post } from './admission.ts';
 import { RECONCILER_TOKEN, startReconcilerEnvironment } from './reconciler-env.ts';
@@ -25,7 +26,7 @@ export async function operator(t: { teardown(fn: () => unknown): void }) {
   const level = process.env.TEST_LOG_LEVEL;
   const reconciler = await startReconciler(
     { ...world.env, RESYNC_INTERVAL_SECONDS: '86400' },
-    level ? createLogger('reconciler', level) : silentLogger(),
+    level ? createLogger('reconciler', level) : testLogger('reconciler'),
   );
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'apim-kube-')), 'config');
   writeFileSync(kubeconfig, world.kube.kubeconfigYaml(WEBHOOK_TOKEN));

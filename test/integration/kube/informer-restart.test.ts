@@ -6,7 +6,7 @@ import { startKubeApiServer, type KubeApiServer } from '../../fakes/kube-api-ser
 import { startInformer, type Informer } from '../../../shared/kube/informer.ts';
 import { resourceTarget } from '../../../shared/kube/targets.ts';
 import { createObjectStore, type WritableObjectStore } from '../../../shared/kube/object-store.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { testLogger } from '../../helpers/scan-recording.ts';
 
 const NS = 'components';
 const SERVICES = { group: '', version: 'v1', plural: 'services' };
@@ -46,7 +46,7 @@ async function watched(
     },
     store,
     handlers: { onAdd: tell('add'), onUpdate: tell('update'), onDelete: tell('delete') },
-    log: silentLogger(),
+    log: testLogger(),
     backoff: { initialMs: 20, maxMs: 200 },
   });
   t.teardown(async () => {

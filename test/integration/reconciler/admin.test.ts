@@ -143,7 +143,7 @@ t.test(
     const asked: string[] = [];
     const build = (readOnly: boolean, withCredential: boolean) =>
       buildAdminApp({
-        log: silentLogger(),
+        log: testLogger(),
         metrics: createReconcilerMetrics(() => queue.getJobCounts()),
         queue,
         readiness: async () => ({ ready: true, details: {} }),
@@ -157,7 +157,7 @@ t.test(
     const readOnly = await build(true, true);
     const bare = await build(false, false);
     const local = await buildLocalDashboardApp({
-      log: silentLogger(),
+      log: testLogger(),
       queue,
       readOnly: false,
       resync: async () => {
