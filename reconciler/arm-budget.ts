@@ -6,7 +6,9 @@ import type { Redis } from 'ioredis';
  * writes 200 at 10/s; going over means 429s for everyone using it).
  *
  * - Reads and writes each take a token from their own bucket, refilled by
- *   elapsed time on Redis's own clock.
+ *   elapsed time on Redis's own clock. A caller that finds none reserves the
+ *   next one and sleeps until it is due: one Redis call per request, however
+ *   many wait, instead of every waiter asking again and again.
  * - A 429's Retry-After pauses every call of every worker until it has passed:
  *   ARM throttles the principal, not one API.
  * - The `x-ms-ratelimit-remaining-subscription-*` value each answer carries
@@ -43,17 +45,27 @@ local tokens = tonumber(redis.call('HGET', KEYS[1], kind .. ':tokens')) or burst
 local at = tonumber(redis.call('HGET', KEYS[1], kind .. ':at')) or now
 tokens = math.min(burst, tokens + (now - at) * rate / 1000)
 `;
-/** 0 when a token was taken, else the milliseconds until one may be. */
+/**
+ * Reserves the next token: {0, 0} when one was there, {ms, 0} when it is this
+ * caller's in ms (the bucket goes into debt, so callers queue in order and
+ * none polls), {ms, 1} while a Retry-After pause holds (nothing reserved).
+ */
 const TAKE = `${NOW}
 local kind, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local pause = tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0
-if pause > now then return pause - now end
+if pause > now then return {pause - now, 1} end
 ${REFILL}
+tokens = tokens - 1
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+if tokens < 0 then wait = math.ceil(-tokens * 1000 / rate) end
 redis.call('HSET', KEYS[1], kind .. ':tokens', tokens, kind .. ':at', now)
 redis.call('PEXPIRE', KEYS[1], 3600000)
-return wait
+return {wait, 0}
+`;
+/** The milliseconds a Retry-After pause still holds, or 0. */
+const PAUSED = `${NOW}
+local pause = tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0
+return math.max(0, pause - now)
 `;
 const OBSERVE = `${NOW}
 local kind, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -95,13 +107,20 @@ export function createArmBudget(
   const reserve = options.reserve ?? ARM_RESERVE;
   const takeScript = scriptCommand(redis, 'armBudgetTake', TAKE);
   const observeScript = scriptCommand(redis, 'armBudgetObserve', OBSERVE);
+  const pausedScript = scriptCommand(redis, 'armBudgetPaused', PAUSED);
   return {
     async take(kind) {
       const { perSecond, burst } = options.buckets[kind];
       for (;;) {
-        const wait = Number(await takeScript(options.key, kind, perSecond, burst));
-        if (wait <= 0) return;
-        await sleep(wait);
+        const [ms, paused] = ((await takeScript(options.key, kind, perSecond, burst)) as number[]).map(Number);
+        if (ms! > 0) await sleep(ms!);
+        if (paused) continue;
+        // A Retry-After that arrived while this caller waited for its token still holds it back.
+        for (let left = ms! > 0 ? Number(await pausedScript(options.key)) : 0; left > 0; ) {
+          await sleep(left);
+          left = Number(await pausedScript(options.key));
+        }
+        return;
       }
     },
     async observe({ kind, status, remaining, retryAfterMs }) {

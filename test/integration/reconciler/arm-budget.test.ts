@@ -44,6 +44,29 @@ t.test('workers sharing one key share one budget: a burst, then the refill rate'
   t.ok(early <= 10 + 10 + 1, `no more than burst + refill in the first 200 ms (${early})`);
 });
 
+t.test('waiting callers reserve their turn instead of asking Redis again and again', async (t) => {
+  const budgets = twoWorkers(t);
+  const watcher = new Redis(REDIS_URL);
+  const monitor = await watcher.monitor();
+  t.teardown(() => {
+    monitor.disconnect();
+    watcher.disconnect();
+  });
+  let calls = 0;
+  // EVALSHA sha 1 key …: only this test's budget key (the Redis is shared with other tests).
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[0]?.toLowerCase().startsWith('eval') && args[3]?.startsWith('test-arm-budget-')) calls++;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const granted = await grantTimes(budgets, 'reads', 20);
+  t.ok((granted[39] ?? 0) >= 550, 'still the refill rate');
+  await new Promise((r) => setTimeout(r, 100));
+  // One reservation per request, and one pause check for each that had to wait: asking again until a token is
+  // there would be hundreds.
+  t.ok(calls <= 2 * 40, `${calls} budget calls for 40 requests`);
+  t.ok(calls >= 40, 'every request went through the budget');
+});
+
 t.test('reads and writes have buckets of their own', async (t) => {
   const budgets = twoWorkers(t);
   await grantTimes(budgets, 'writes', 5); // the write burst is spent
