@@ -151,15 +151,19 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
   };
 }
 
-/** A reconciler running in this process against a fresh set of stand-ins; both end with the test. */
+/** A reconciler running in this process against a fresh set of stand-ins; both end with the test. `env` overrides its settings. */
 export async function reconcilerUnderTest(
   t: { teardown(fn: () => unknown): void },
   options: EnvironmentOptions = {},
+  env: Record<string, string> = {},
 ): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
   const world = await startReconcilerEnvironment(options);
   // TEST_LOG_LEVEL=debug shows the reconciler's log of a failing test on stderr.
   const level = process.env.TEST_LOG_LEVEL;
-  const reconciler = await startReconciler(world.env, level ? createLogger('reconciler', level) : silentLogger());
+  const reconciler = await startReconciler(
+    { ...world.env, ...env },
+    level ? createLogger('reconciler', level) : silentLogger(),
+  );
   t.teardown(async () => {
     await reconciler.close(1000);
     await world.close();
