@@ -33,6 +33,11 @@ export interface ArmBudget {
   observe(answer: { kind: ArmRequestKind; status: number; remaining?: number; retryAfterMs?: number }): Promise<void>;
 }
 
+/** The bucket for a limit of `perSecond`: bursts of twice that, as the README documents. */
+export function bucketFor(perSecond: number): BucketSettings {
+  return { perSecond, burst: Math.max(1, perSecond * 2) };
+}
+
 /** Requests left to other users of the subscription when ARM reports its budget. */
 export const ARM_RESERVE = 10;
 

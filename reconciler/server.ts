@@ -25,7 +25,7 @@ import { createReconciler, permanentFailures } from './reconcile.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { createSpecResolver } from './steps/resolve-spec.ts';
 import { startWatcher } from './watch.ts';
-import { createArmBudget } from './arm-budget.ts';
+import { bucketFor, createArmBudget } from './arm-budget.ts';
 import { createRedisSyncMarks } from './sync-marks.ts';
 import { createRedisApimInventory, stampWrites } from './apim-inventory.ts';
 import { SUBSCRIPTION_ID_PREFIX } from './render/subscription-secret.ts';
@@ -82,10 +82,9 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       permanentFailures: () => (watching ? permanentFailures(watching.cache.store('exposedapis').list()) : {}),
     },
   );
-  const bucket = (perSecond: number) => ({ perSecond, burst: Math.max(1, perSecond * 2) });
   const budget = createArmBudget(redis, {
     key: `${config.queuePrefix}:arm-budget`,
-    buckets: { reads: bucket(config.apimReadsPerSecond), writes: bucket(config.apimWritesPerSecond) },
+    buckets: { reads: bucketFor(config.apimReadsPerSecond), writes: bucketFor(config.apimWritesPerSecond) },
   });
   const recordArmResponse = armResponseRecorder(metrics);
   const armClient = createApimClient(

@@ -22,6 +22,7 @@ import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
 import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
 import { armResponsePolicy, retryAfterMs, withOperation, type ArmResponse } from './arm-responses.ts';
+import { retryBudgetPolicy } from './retry-budget.ts';
 
 export { retryAfterMs };
 
@@ -114,9 +115,9 @@ export interface ApimClient {
 }
 export interface ApimClientOptions {
   /**
-   * Awaited before every call, with whether it reads or writes: the ARM budget
-   * shared by all workers plugs in here. A call's long-running polls and SDK
-   * retries are not taken from it, but their answers reach `onArmResponse`.
+   * Awaited before every call and each SDK retry of it, with whether it reads or
+   * writes: the ARM budget shared by all workers plugs in here. A call's
+   * long-running polls are not taken from it, but their answers reach `onArmResponse`.
    */
   takeBudget?: (kind: 'reads' | 'writes', op: string) => Promise<void>;
   /** Called once per client call, for metrics: the HTTP status of its (first) answer, or 'error' when none came. */
@@ -145,6 +146,7 @@ export function createApimClient(
   sdk.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   sdk.pipeline.addPolicy(exponentialRetryPolicy(SDK_RETRY), { phase: 'Retry' });
   sdk.pipeline.addPolicy(systemErrorRetryPolicy(SDK_RETRY), { phase: 'Retry' });
+  if (options.takeBudget) sdk.pipeline.addPolicy(retryBudgetPolicy(options.takeBudget), { afterPhase: 'Retry' });
   if (options.onArmResponse) sdk.pipeline.addPolicy(armResponsePolicy(options.onArmResponse), { afterPhase: 'Retry' });
   const rg = target.resourceGroup;
   const svc = target.serviceName;

@@ -26,6 +26,11 @@ export function withOperation<T>(operation: string, run: () => Promise<T>): Prom
   return currentOperation.run(operation, run);
 }
 
+/** The client call under way (`putApi`, ...); `unknown` outside one. */
+export function currentOperationName(): string {
+  return currentOperation.getStore() ?? 'unknown';
+}
+
 const REMAINING = {
   reads: 'x-ms-ratelimit-remaining-subscription-reads',
   writes: 'x-ms-ratelimit-remaining-subscription-writes',
@@ -44,7 +49,7 @@ export function armResponsePolicy(onResponse: (response: ArmResponse) => void): 
       }
       const wait = retryAfterMs(response.headers);
       onResponse({
-        operation: currentOperation.getStore() ?? 'unknown',
+        operation: currentOperationName(),
         status: response.status,
         remaining,
         kind: request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes',

@@ -11,6 +11,7 @@
  *   const arm = await startArmApimServer({ cert, key, isValidToken: entra.isValid, services: [{ subscriptionId, resourceGroup, name }] });
  *   new ApiManagementClient(credential, subscriptionId, { endpoint: arm.url });
  *   arm.failNext({ method: 'PUT', path: /^apis\// }, 429, { retryAfter: 1 });
+ *   arm.failNext({}, 500, { forMs: 30_000 });  // every request fails for 30 s
  *   arm.state().apis['my-api'];  arm.calls();  arm.requests;
  */
 import { createServer, type Server } from 'node:https';
@@ -22,6 +23,7 @@ import {
   codeFor,
   faultHeaders,
   matches,
+  newFault,
   takeFault,
   type Fault,
   type FaultOptions,
@@ -68,6 +70,8 @@ export interface ArmRequestRecord {
   readonly service: string | undefined;
   readonly apiVersion: string | null;
   readonly ifMatch: string | undefined;
+  /** `x-ms-client-request-id`: the Azure SDK keeps it across its retries of one call. */
+  readonly clientRequestId: string | undefined;
   readonly status: number;
   /** When the request arrived (Date.now()): a write is in flight from then until `at`. */
   readonly receivedAt: number;
@@ -83,7 +87,11 @@ export interface ArmApimServer {
   readonly requests: readonly ArmRequestRecord[];
   /** Long-running behaviour; change freely between requests. */
   readonly lro: LroSettings;
-  /** Fails the next matching request(s) with this status in ARM error form (or on the poll, with `whilePolling`). */
+  /**
+   * Fails the next matching request(s) with this status in ARM error form (or on the poll, with `whilePolling`);
+   * with `forMs` (and `afterMs`), every matching request for a time. Polls of operations already accepted are
+   * never failed this way.
+   */
   failNext(matcher: RequestMatcher, status: number, options?: FaultOptions): void;
   /** Delays every matching request by `ms` (0 removes the delay). */
   setLatency(ms: number, matcher?: RequestMatcher): void;
@@ -242,6 +250,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
       service: match?.[3],
       apiVersion: request.query.get('api-version'),
       ifMatch: headerValue(req.headers, 'if-match'),
+      clientRequestId: headerValue(req.headers, 'x-ms-client-request-id'),
       status: result.status,
       receivedAt,
       at: Date.now(),
@@ -272,7 +281,7 @@ export async function startArmApimServer(options: ArmApimServerOptions): Promise
     requests,
     lro: lroSettings,
     failNext(matcher, status, faultOptions = {}) {
-      faults.push({ matcher, status, options: faultOptions, remaining: faultOptions.times ?? 1 });
+      faults.push(newFault(matcher, status, faultOptions, Date.now()));
     },
     setLatency(ms, matcher = {}) {
       latencies.length = 0;

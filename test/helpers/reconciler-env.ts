@@ -160,16 +160,17 @@ export async function startReconcilerEnvironment(options: EnvironmentOptions = {
   };
 }
 
-/** A reconciler running in this process against a fresh set of stand-ins; both end with the test. */
+/** A reconciler running in this process against a fresh set of stand-ins; both end with the test. `env` overrides its settings. */
 export async function reconcilerUnderTest(
   t: { teardown(fn: () => unknown): void },
   options: EnvironmentOptions = {},
+  env: Record<string, string> = {},
 ): Promise<{ world: ReconcilerEnvironment; reconciler: RunningReconciler; custom: CustomObjectsApi }> {
   const world = await startReconcilerEnvironment(options);
   // TEST_LOG_LEVEL=debug shows the reconciler's log of a failing test on stderr.
   const level = process.env.TEST_LOG_LEVEL;
   const reconciler = await startReconciler(
-    world.env,
+    { ...world.env, ...env },
     level ? createLogger('reconciler', level) : testLogger('reconciler'),
   );
   t.teardown(async () => {

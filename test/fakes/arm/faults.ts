@@ -14,8 +14,12 @@ export interface FaultOptions {
   readonly code?: string;
   readonly message?: string;
   readonly details?: readonly { code: string; target?: string; message: string }[];
-  /** How many matching requests fail; default 1. */
+  /** How many matching requests fail; default 1, or every one while `forMs` lasts. */
   readonly times?: number;
+  /** Fails every matching request for this long (ms), instead of a number of them: a time-boxed outage. */
+  readonly forMs?: number;
+  /** The fault starts this long (ms) from now; default at once. With `forMs`, phases of an outage follow each other. */
+  readonly afterMs?: number;
   /** Accept the long-running request but report the failure on its operation-result poll (status Failed); nothing is changed. */
   readonly whilePolling?: boolean;
 }
@@ -25,6 +29,21 @@ export interface Fault {
   readonly status: number;
   readonly options: FaultOptions;
   remaining: number;
+  /** When the fault applies (Date.now() values); absent, from now on until its uses are spent. */
+  readonly window?: { readonly from: number; readonly until: number };
+}
+
+/** A fault as `failNext` asks for it: counted, or over a window of time. */
+export function newFault(matcher: RequestMatcher, status: number, options: FaultOptions, now: number): Fault {
+  const from = now + (options.afterMs ?? 0);
+  const timed = options.forMs !== undefined || options.afterMs !== undefined;
+  return {
+    matcher,
+    status,
+    options,
+    remaining: options.times ?? (options.forMs !== undefined ? Number.POSITIVE_INFINITY : 1),
+    ...(timed ? { window: { from, until: from + (options.forMs ?? Number.POSITIVE_INFINITY) } } : {}),
+  };
 }
 
 const DEFAULT_CODES: Record<number, [string, string]> = {
@@ -56,9 +75,12 @@ export function matches(matcher: RequestMatcher, request: ArmRequest): boolean {
     : matcher.path.test(request.subPath);
 }
 
-/** Takes the first fault that matches, spending one of its uses. */
-export function takeFault(faults: Fault[], request: ArmRequest): Fault | undefined {
-  const index = faults.findIndex((f) => f.remaining > 0 && matches(f.matcher, request));
+/** Takes the first fault that matches and applies now, spending one of its uses; drops faults whose time is over. */
+export function takeFault(faults: Fault[], request: ArmRequest, now = Date.now()): Fault | undefined {
+  for (let i = faults.length - 1; i >= 0; i--) if ((faults[i]!.window?.until ?? Infinity) <= now) faults.splice(i, 1);
+  const index = faults.findIndex(
+    (f) => f.remaining > 0 && (f.window?.from ?? now) <= now && matches(f.matcher, request),
+  );
   if (index < 0) return undefined;
   const fault = faults[index]!;
   fault.remaining -= 1;

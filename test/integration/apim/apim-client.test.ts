@@ -152,6 +152,16 @@ t.test('a 500 is retried by the SDK once; repeated ones become a RetryableError'
   t.type(await failure(client.getApi('ns1-catalog')), RetryableError);
 });
 
+t.test("each of the SDK's retries of a write takes from the ARM budget, as its first try does", async (t) => {
+  writes.length = 0;
+  arm.resetLog();
+  arm.failNext({ method: 'PUT', path: 'apis/ns1-catalog/policies/policy' }, 500, { times: 3 });
+  t.type(await failure(client.putPolicy('ns1-catalog', '<policies><inbound /></policies>')), RetryableError);
+  const sent = arm.requests.filter((r) => r.method === 'PUT').length;
+  t.equal(sent, 3, 'one try and two retries');
+  t.same(writes, ['putPolicy', 'putPolicy', 'putPolicy'], 'three writes taken from the budget');
+});
+
 t.test('a failure that shows only while polling is classified', async (t) => {
   arm.failNext({ method: 'PUT', path: 'apis/ns3-late' }, 500, { whilePolling: true });
   t.type(await failure(client.putApi('ns3-late', definition({ displayName: 'late', path: 'late' }))), RetryableError);

@@ -9,14 +9,11 @@ const { arm } = azure;
 const RG = TEST_SERVICE.resourceGroup;
 const SVC = TEST_SERVICE.name;
 const fast = { updateIntervalInMs: 5 };
-const client = new ApiManagementClient(
-  new DefaultAzureCredential({ disableInstanceDiscovery: true }),
-  TEST_SERVICE.subscriptionId,
-  {
-    endpoint: arm.url,
-    retryOptions: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
-  },
-);
+const credential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
+const client = new ApiManagementClient(credential, TEST_SERVICE.subscriptionId, {
+  endpoint: arm.url,
+  retryOptions: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
+});
 
 const OPENAPI = JSON.stringify({
   openapi: '3.0.3',
@@ -174,6 +171,28 @@ t.test('429 with Retry-After is retried by the SDK; 500 too; 409 surfaces', asyn
   t.equal(statusOf(conflict), 409);
   t.equal((conflict as { code: string }).code, 'PessimisticConcurrencyConflict');
   t.same(arm.calls(), { reads: 3, writes: 1, total: 4 });
+});
+
+t.test('a time-boxed outage: every matching request fails while it lasts, and phases follow each other', async (t) => {
+  const { token } = (await credential.getToken('https://management.azure.com/.default')) ?? { token: '' };
+  const get = () =>
+    fetch(
+      `${arm.url}/subscriptions/${TEST_SERVICE.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.ApiManagement/service/${SVC}/apis/pol?api-version=2024-05-01`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+  arm.failNext({ path: 'apis/pol' }, 500, { forMs: 1500 });
+  arm.failNext({ path: 'apis/pol' }, 429, { retryAfter: 5, afterMs: 1500, forMs: 1500 });
+  const phases: number[] = [];
+  const retryAfters = new Set<string | null>();
+  for (let last = 0; last !== 200; ) {
+    const res = await get();
+    last = res.status;
+    if (last === 429) retryAfters.add(res.headers.get('retry-after'));
+    if (phases.at(-1) !== last) phases.push(last);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.same(phases, [500, 429, 200], 'the 500s, then the 429s, then the API again');
+  t.same([...retryAfters], ['5'], 'each 429 says Retry-After: 5');
 });
 
 t.test('a failure that only shows while polling is surfaced and changes nothing', async (t) => {
