@@ -10,19 +10,24 @@ export const MAX_POLICY_MEANING_BYTES = 1024 * 1024;
 /** A node of fast-xml-parser's `preserveOrder` output: `{name: children, ':@': attributes}` or `{'#text': text}`. */
 type OrderedNode = Record<string, unknown>;
 
-const parser = new XMLParser({
+/** Elements in document order, attributes and text as written, entities decoded: what any reading of a policy starts from. */
+export const POLICY_XML_OPTIONS = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  // Comments are dropped (no commentPropName); CDATA joins the text (no cdataPropName).
   processEntities: true,
   // Needed for numeric character references (`&#34;`); the HTML names it adds never occur in APIM's XML.
   htmlEntities: true,
+} as const;
+
+const parser = new XMLParser({
+  ...POLICY_XML_OPTIONS,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  // Comments are dropped (no commentPropName); CDATA joins the text (no cdataPropName).
 });
 
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { POLICY_XML_OPTIONS } from '../../reconciler/render/policy-meaning.ts';
 
 /**
  * What a policy document does, as APIM would read it: its element paths (with
@@ -19,19 +20,13 @@ export interface PolicyShape {
 
 type OrderedNode = Record<string, unknown>;
 
+// The product's reading, but declarations, processing instructions, comments and CDATA kept as nodes.
 const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
+  ...POLICY_XML_OPTIONS,
   ignoreDeclaration: false,
   ignorePiTags: false,
   commentPropName: '#comment',
   cdataPropName: '#cdata',
-  processEntities: true,
-  htmlEntities: true,
 });
 
 function walk(

@@ -25,18 +25,21 @@ export function helpers(world: ReconcilerEnvironment) {
   const isReady = (name: string) => status(name)?.implementation?.ready === true;
   /** The Ready condition. */
   const ready = (name: string): any => status(name)?.conditions?.find((c: any) => c.type === 'Ready');
-  const create = async (name: string, finalizer = false) => {
-    const body = exposedApi(
-      { path: `/${name}/tmf-api/v4`, specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } },
-      { name, ...(finalizer ? { metadata: { finalizers: [FINALIZER] } } : {}) },
-    );
-    await custom.createNamespacedCustomObject({
+  /** Creates ExposedAPI `name` in NS from the test resource with these spec fields. */
+  const createWith = (name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
+    custom.createNamespacedCustomObject({
       group: 'oda.tmforum.org',
       version: 'v1',
       namespace: NS,
       plural: 'exposedapis',
-      body,
+      body: exposedApi(spec, { name, metadata }),
     });
+  const create = async (name: string, finalizer = false) => {
+    await createWith(
+      name,
+      { path: `/${name}/tmf-api/v4`, specification: { url: `${world.specs.url}/tmf620.json`, version: 'v4.0.0' } },
+      finalizer ? { finalizers: [FINALIZER] } : {},
+    );
   };
   const remove = (name: string) =>
     custom.deleteNamespacedCustomObject({
@@ -58,7 +61,7 @@ export function helpers(world: ReconcilerEnvironment) {
     });
     return started;
   };
-  return { custom, status, isReady, ready, create, remove, slowPuts };
+  return { custom, status, isReady, ready, create, createWith, remove, slowPuts };
 }
 
 export interface Spawned {

@@ -57,10 +57,11 @@ t.test('waiting callers reserve their turn instead of asking Redis again and aga
   monitor.on('monitor', (_time: string, args: string[]) => {
     if (args[0]?.toLowerCase().startsWith('eval') && args[3]?.startsWith('test-arm-budget-')) calls++;
   });
-  await new Promise((r) => setTimeout(r, 100));
   const granted = await grantTimes(budgets, 'reads', 20);
   t.ok((granted[39] ?? 0) >= 550, 'still the refill rate');
-  await new Promise((r) => setTimeout(r, 100));
+  // MONITOR reports after the fact: wait until every request's reservation has been seen.
+  for (const until = Date.now() + 10_000; calls < 40 && Date.now() < until; )
+    await new Promise((r) => setTimeout(r, 10));
   // One reservation per request, and one pause check for each that had to wait: asking again until a token is
   // there would be hundreds.
   t.ok(calls <= 2 * 40, `${calls} budget calls for 40 requests`);

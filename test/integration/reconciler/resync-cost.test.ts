@@ -10,8 +10,7 @@ import { apiIdFor } from '../../../reconciler/render/api-id.ts';
 import { subscriptionIdFor } from '../../../reconciler/render/subscription-secret.ts';
 import { TEST_SERVICE } from '../../fakes/azure-stand-ins.ts';
 import { reconcilerUnderTest } from '../../helpers/reconciler-env.ts';
-import { exposedApi } from '../../helpers/resources.ts';
-import { NS } from '../../helpers/reconciler-process.ts';
+import { helpers, NS } from '../../helpers/reconciler-process.ts';
 
 /** More than one page of each listing (APIM pages by 100). */
 const KEYED = 110;
@@ -19,24 +18,16 @@ const UNKEYED = 20;
 const N = KEYED + UNKEYED;
 
 t.test(`a resync of ${N} unchanged ExposedAPIs`, async (t) => {
-  const { world, reconciler, custom } = await reconcilerUnderTest(t);
+  const { world, reconciler } = await reconcilerUnderTest(t);
   const { kube, azure } = world;
   const names = Array.from({ length: N }, (_, i) => `cost-${String(i).padStart(3, '0')}`);
   const keyed = (name: string) => names.indexOf(name) < KEYED;
+  const h = helpers(world);
   for (const name of names) {
-    await custom.createNamespacedCustomObject({
-      group: 'oda.tmforum.org',
-      version: 'v1',
-      namespace: NS,
-      plural: 'exposedapis',
-      body: exposedApi(
-        {
-          path: `/${name}/v1`,
-          specification: { url: `${world.specs.url}/small.json`, version: 'v1' },
-          apiKeyVerification: { enabled: keyed(name) },
-        },
-        { name },
-      ),
+    await h.createWith(name, {
+      path: `/${name}/v1`,
+      specification: { url: `${world.specs.url}/small.json`, version: 'v1' },
+      apiKeyVerification: { enabled: keyed(name) },
     });
   }
   await kube.waitFor(() => names.every((n) => kube.get('ingresses', NS, n) !== undefined), 120_000);
