@@ -1,9 +1,18 @@
 import { isIPv6 } from 'node:net';
 import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { reuseConnections } from './pooled-connections.ts';
 
-/** Kubernetes access from the environment: KUBECONFIG (a path list), else in-cluster, else none. */
+/**
+ * Kubernetes access from the environment: KUBECONFIG (a path list), else
+ * in-cluster, else none; its calls share connections (see reuseConnections).
+ */
 export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): KubeConfig | undefined {
+  const kubeConfig = fromEnvironment(env);
+  return kubeConfig && reuseConnections(kubeConfig);
+}
+
+function fromEnvironment(env: Readonly<Record<string, string | undefined>>): KubeConfig | undefined {
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f.trim() !== '');
   const kubeConfig = new KubeConfig();
   if (files.length > 0) {

@@ -96,6 +96,8 @@ export interface KubeApiServer {
   clearRequests(): void;
   /** Watches open right now. */
   openWatches(): number;
+  /** Connections accepted so far (with TLS, completed handshakes): how well clients reuse them. */
+  connectionsAccepted(): number;
   /** Ends every open watch, as an API server restart or a load balancer does. */
   closeWatches(): void;
   /** Sends 410 Expired to every open watch and forgets the watch history: clients must re-list. */
@@ -150,6 +152,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
     : createHttpServer(handler);
+  let accepted = 0;
+  server.on(options.tls ? 'secureConnection' : 'connection', () => {
+    accepted += 1;
+  });
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -203,6 +209,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       requests.length = 0;
     },
     openWatches: () => watches.size,
+    connectionsAccepted: () => accepted,
     closeWatches: () => {
       for (const watch of [...watches]) watch.end();
     },
