@@ -29,7 +29,7 @@ interface Run {
   resync: { apim: { reads: number; writes: number }; kube: { reads: number; writes: number } };
   peakRssMbPerWorker: number[];
   redisMb: { afterPublish: { usedMb: number; peakMb: number }; afterResync: { usedMb: number; peakMb: number } };
-  cpuPerApiMs: { publish: number; resync: number; floor: number };
+  cpuPerApiMs: { publish: number; resync: number; steadyResync: number; floor: number };
 }
 interface Result {
   revision: string;
@@ -48,7 +48,8 @@ const HEADER = [
   'resync: Kubernetes requests',
   'peak RSS per worker (MB)',
   'Redis used MB: publish / resync (peak)',
-  'worker CPU per API: publish / resync (ms)',
+  'worker CPU per API: publish / resync / next resync (ms)',
+  'resync CPU / publish CPU: first, next',
   'publish CPU / floor CPU',
 ];
 
@@ -64,7 +65,8 @@ function row(r: Run): string[] {
     String(r.resync.kube.reads + r.resync.kube.writes),
     String(Math.round(Math.max(...r.peakRssMbPerWorker))),
     `${redis.afterPublish.usedMb.toFixed(1)} / ${redis.afterResync.usedMb.toFixed(1)} (${redis.afterResync.peakMb.toFixed(1)})`,
-    `${r.cpuPerApiMs.publish.toFixed(1)} / ${r.cpuPerApiMs.resync.toFixed(1)}`,
+    `${r.cpuPerApiMs.publish.toFixed(1)} / ${r.cpuPerApiMs.resync.toFixed(1)} / ${r.cpuPerApiMs.steadyResync.toFixed(1)}`,
+    `${(r.cpuPerApiMs.resync / r.cpuPerApiMs.publish).toFixed(3)}, ${(r.cpuPerApiMs.steadyResync / r.cpuPerApiMs.publish).toFixed(3)}`,
     (r.cpuPerApiMs.publish / r.cpuPerApiMs.floor).toFixed(2),
   ];
 }

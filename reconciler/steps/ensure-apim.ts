@@ -4,7 +4,7 @@ import type { ApimApiState, ApimClient, Listed } from '../clients/apim.ts';
 import { renderApiDefinition, specHashIn, type ApiDefinition } from '../render/api-definition.ts';
 import { apiIdFor, isOwnedBy } from '../render/api-id.ts';
 import { renderPolicy, type PolicySettings } from '../render/policy.ts';
-import { policyMeaning } from '../render/policy-meaning.ts';
+import { samePolicy } from '../render/policy-meaning.ts';
 import { subscriptionIdFor } from '../render/subscription-secret.ts';
 import type { ResolvedSpec } from './resolve-spec.ts';
 
@@ -105,7 +105,7 @@ export async function ensureApim(
     if (live && resourceUnchanged) drift.push(...fields.map((f) => `api.${f}`));
   }
   const livePolicy = await apim.getPolicy(apiId);
-  if (livePolicy === undefined || policyMeaning(livePolicy) !== policyMeaning(policy)) {
+  if (livePolicy === undefined || !samePolicy(livePolicy, policy)) {
     await apim.putPolicy(apiId, policy);
     written.push('policy');
     if (live && resourceUnchanged) drift.push('policy');

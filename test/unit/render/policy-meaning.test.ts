@@ -63,3 +63,28 @@ t.test('entities are never expanded beyond the predefined ones, and input is bou
   const huge = doc(`<value>${'x'.repeat(MAX_POLICY_MEANING_BYTES)}</value>`);
   t.match(policyMeaning(huge), /^unparsed:/, 'a document over the bound is not parsed');
 });
+
+t.test('samePolicy: the verdict of policyMeaning, and a pair found equal is not parsed again', async (t) => {
+  const real = await import('fast-xml-parser');
+  let parses = 0;
+  class CountingParser extends real.XMLParser {
+    override parse(xml: string) {
+      parses += 1;
+      return super.parse(xml);
+    }
+  }
+  const { samePolicy } = await t.mockImport<typeof import('../../../reconciler/render/policy-meaning.ts')>(
+    '../../../reconciler/render/policy-meaning.ts',
+    { 'fast-xml-parser': { ...real, XMLParser: CountingParser } },
+  );
+  const live = doc('<x a="1" b="2" />');
+  const rendered = doc("<x b='2' a='1'></x>");
+  t.ok(samePolicy(live, rendered), 'the same meaning in other bytes');
+  t.equal(parses, 2, 'both parsed the first time');
+  t.ok(samePolicy(live, rendered), 'still the same');
+  t.equal(parses, 2, 'the second time, not parsed at all');
+  const edited = doc('<x a="1" b="3" />');
+  t.notOk(samePolicy(edited, rendered), 'a changed live policy differs');
+  t.notOk(samePolicy(edited, rendered), 'and still differs when asked again');
+  t.equal(parses, 6, 'an unequal pair is parsed each time it is asked');
+});
