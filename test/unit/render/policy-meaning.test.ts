@@ -1,5 +1,9 @@
 import t from 'tap';
-import { MAX_POLICY_MEANING_BYTES, policyMeaning } from '../../../reconciler/render/policy-meaning.ts';
+import {
+  MAX_POLICY_MEANING_BYTES,
+  policyMeaning,
+  type samePolicy as SamePolicy,
+} from '../../../reconciler/render/policy-meaning.ts';
 
 const doc = (inbound: string): string =>
   `<policies>\n  <inbound>\n    <base />\n    ${inbound}\n  </inbound>\n</policies>\n`;
@@ -73,7 +77,7 @@ t.test('samePolicy: the verdict of policyMeaning, and a pair found equal is not 
       return super.parse(xml);
     }
   }
-  const { samePolicy } = await t.mockImport<typeof import('../../../reconciler/render/policy-meaning.ts')>(
+  const { samePolicy } = await t.mockImport<{ samePolicy: typeof SamePolicy }>(
     '../../../reconciler/render/policy-meaning.ts',
     { 'fast-xml-parser': { ...real, XMLParser: CountingParser } },
   );
