@@ -7,8 +7,9 @@ import { Agent, request } from 'undici';
  * HTTP requests a publish made (recorded by the stand-ins: same methods, URLs,
  * headers and bodies, over the same TLS) with the same number in flight, and
  * nothing else: one Entra token first (client credentials, from AZURE_* in the
- * environment, as the workers' credential does), each answer read and its JSON
- * parsed, no reconciler logic. Its CPU time per API is the least any client
+ * environment, as the workers' credential does), each JSON body encoded as it
+ * is sent (JSON.stringify of the parsed body, the same bytes) and each answer
+ * read and its JSON parsed, no reconciler logic. Its CPU time per API is the least any client
  * could spend on that traffic. The plan is NDJSON: the settings (a FloorPlan
  * without requests), then one FloorRequest per line (a TMF620 import is 350 KB,
  * so thousands of them exceed what one JSON string may hold). The last line of
@@ -32,6 +33,19 @@ export interface FloorRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+}
+
+/** A request as sent: a JSON body as the value a client encodes, when encoding it gives back the same bytes. */
+type Outgoing = Omit<FloorRequest, 'body'> & { readonly body: string | { readonly json: unknown } };
+
+function asOutgoing(r: FloorRequest): Outgoing {
+  if (r.body.length === 0 || !String(r.headers['content-type'] ?? '').includes('json')) return r;
+  try {
+    const json: unknown = JSON.parse(r.body);
+    return JSON.stringify(json) === r.body ? { ...r, body: { json } } : r;
+  } catch {
+    return r;
+  }
 }
 
 export interface FloorResult {
@@ -61,14 +75,14 @@ async function armToken(dispatcher: Agent): Promise<string> {
   return token;
 }
 
-async function send(dispatcher: Agent, plan: FloorPlan, r: FloorRequest, armBearer: string): Promise<number> {
+async function send(dispatcher: Agent, plan: FloorPlan, r: Outgoing, armBearer: string): Promise<number> {
   const authorization =
     r.target === 'arm' ? `Bearer ${armBearer}` : r.target === 'kube' ? `Bearer ${plan.kubeToken}` : undefined;
   const answer = await request(`${plan.targets[r.target]}${r.url}`, {
     method: r.method as 'GET',
     dispatcher,
     headers: { ...r.headers, ...(authorization ? { authorization } : {}) },
-    ...(r.body.length > 0 ? { body: r.body } : {}),
+    ...(typeof r.body !== 'string' ? { body: JSON.stringify(r.body.json) } : r.body.length > 0 ? { body: r.body } : {}),
   });
   const text = await answer.body.text();
   if (text.length > 0 && String(answer.headers['content-type'] ?? '').includes('json')) JSON.parse(text);
@@ -76,6 +90,7 @@ async function send(dispatcher: Agent, plan: FloorPlan, r: FloorRequest, armBear
 }
 
 export async function runFloor(plan: FloorPlan): Promise<FloorResult> {
+  const requests = plan.requests.map(asOutgoing);
   // As patient as the SDKs on a busy machine: 128 connections opened at once to stand-ins sharing two cores.
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 120_000 } });
   const cpu = process.cpuUsage();
@@ -85,8 +100,8 @@ export async function runFloor(plan: FloorPlan): Promise<FloorResult> {
   let next = 0;
   await Promise.all(
     Array.from({ length: plan.concurrency }, async () => {
-      for (let i = next++; i < plan.requests.length; i = next++) {
-        const status = String(await send(dispatcher, plan, plan.requests[i]!, bearer));
+      for (let i = next++; i < requests.length; i = next++) {
+        const status = String(await send(dispatcher, plan, requests[i]!, bearer));
         statuses[status] = (statuses[status] ?? 0) + 1;
       }
     }),
