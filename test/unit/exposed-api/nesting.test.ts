@@ -43,3 +43,13 @@ t.test('a value shared by many parents (YAML aliases) is walked once', async (t)
   const parents = Array.from({ length: 1000 }, () => shared);
   t.equal(tooDeeplyNested({ spec: { parents } }), undefined);
 });
+
+t.test('asked again about the same object: the same answer, a deep one refused every time', async (t) => {
+  const fine = { spec: { x: nested(MAX_NESTING - 2) } };
+  const deep = { spec: { x: nested(MAX_NESTING - 1) } };
+  t.equal(tooDeeplyNested(fine), undefined);
+  t.equal(tooDeeplyNested(fine), undefined, 'still fine');
+  t.ok(tooDeeplyNested(deep));
+  t.ok(tooDeeplyNested(deep), 'still refused');
+  t.ok(tooDeeplyNested(fine, 3), 'a smaller limit is walked, not answered from what the default allowed');
+});
