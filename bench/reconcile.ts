@@ -44,6 +44,12 @@ const ARM_FAR_FROM_EMPTY = {
 };
 const SPEC = (['small', 'tmf620-no-304'] as const).find((s) => s === process.env.BENCH_SPEC) ?? 'tmf620';
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,4').split(',').map(Number);
+/**
+ * How often the bench looks at the stand-in's Ingresses (every half) and ExposedAPIs. Each look copies every object
+ * in the process that also serves the stand-ins, so at 5,000 APIs a fixed 100 ms kept that process busy and the
+ * workers waited on it; from 1,000 APIs up it grows with N (100 ms at 1,000, 500 ms at 5,000).
+ */
+const POLL_MS = Math.max(100, N / 10);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600) * 1000;
 const PROFILE_DIR = process.env.BENCH_WORKER_CPU_PROF;
 const IDLE_SAMPLE_MS = 5000;
@@ -316,7 +322,7 @@ async function run(workerCount: number): Promise<RunResult> {
               .catch(() => addressed.delete(key));
           }),
         );
-        await sleep(50);
+        await sleep(POLL_MS / 2);
       }
     })();
 
@@ -361,7 +367,7 @@ async function run(workerCount: number): Promise<RunResult> {
       if (ready === N) break;
       if (workers.some((w) => w.exited)) throw new Error('a worker exited');
       if (elapsed > TIMEOUT_MS) throw new Error(`only ${ready}/${N} Ready after ${TIMEOUT_MS / 1000} s`);
-      await sleep(100);
+      await sleep(POLL_MS);
     }
     const secondsToAllReady = (performance.now() - started) / 1000;
     process.stderr.write(
