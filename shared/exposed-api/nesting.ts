@@ -9,7 +9,6 @@ import { problem, type Problem } from './problems.ts';
  */
 export const MAX_NESTING = 100;
 
-/** The problem with an object nested deeper than `max` levels, or undefined; safe at any depth. */
 /**
  * Objects already walked and found within MAX_NESTING: the webhook checks the
  * request's object before its comparisons and again inside checkExposedApi,
@@ -18,6 +17,7 @@ export const MAX_NESTING = 100;
  */
 const withinDefault = new WeakSet<object>();
 
+/** The problem with an object nested deeper than `max` levels, or undefined; safe at any depth. */
 export function tooDeeplyNested(value: unknown, max = MAX_NESTING): Problem | undefined {
   const remembered = max === MAX_NESTING && typeof value === 'object' && value !== null;
   if (remembered && withinDefault.has(value)) return undefined;

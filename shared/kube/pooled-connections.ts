@@ -10,15 +10,10 @@ interface Closable {
   close(): Promise<void>;
 }
 
-/** The dispatcher settings as one short string: certificates and keys are hashed, never kept as text. */
+/** The dispatcher settings as one short string: certificates and keys are hashed, never kept. */
 function fingerprint(kubeConfig: KubeConfig, cluster: Cluster | null, agentOptions: AgentOptions): string {
   const options = kubeConfig.createDispatcherOptions(cluster, agentOptions);
-  const text = JSON.stringify(options, (_key, value: unknown) =>
-    Buffer.isBuffer(value) || (value as { type?: unknown } | null)?.type === 'Buffer'
-      ? Buffer.from(value as Buffer).toString('base64')
-      : value,
-  );
-  return createHash('sha256').update(text).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(options)).digest('base64url');
 }
 
 /**
