@@ -79,7 +79,8 @@ export interface ApimClient {
   deleteApi(apiId: string, ifMatch: string): Promise<void>;
   /** The policy document as APIM returns it (reformatted: compare meaning, not bytes); undefined when none. */
   getPolicy(apiId: string): Promise<string | undefined>;
-  putPolicy(apiId: string, xml: string): Promise<void>;
+  /** Returns the text APIM stored, as its answer carries it (reformatted), or undefined when the answer has none. */
+  putPolicy(apiId: string, xml: string): Promise<string | undefined>;
   /** Creates or updates the provider when it is missing or differs; no write otherwise. */
   ensureOpenIdProvider(
     id: string,
@@ -178,15 +179,20 @@ export function createApimClient(
     }
   }
 
-  async function readPolicy(apiId: string): Promise<string | undefined> {
+  /**
+   * Runs a policy call and returns the policy text of its answer. azure-sdk-for-js
+   * #31566: the SDK deserialises the answer as XML and loses `value` of APIM's
+   * JSON, so the raw body is read when it does.
+   */
+  async function policyText(
+    onResponse: (r: PipelineResponse) => void,
+    send: (onResponse: (r: PipelineResponse) => void) => Promise<{ value?: string }>,
+  ): Promise<string | undefined> {
     let raw: PipelineResponse | undefined;
-    const answer = await sdk.apiPolicy.get(rg, svc, apiId, 'policy', {
-      format: 'xml',
-      onResponse: (r) => {
-        raw = r;
-      },
+    const answer = await send((r) => {
+      raw = r;
+      onResponse(r);
     });
-    // azure-sdk-for-js #31566: the SDK deserialises this answer as XML and loses `value` of APIM's JSON; read the raw body.
     return answer.value ?? policyFromBody(raw?.bodyAsText ?? undefined);
   }
 
@@ -269,14 +275,19 @@ export function createApimClient(
         'getPolicy',
         apiId,
         false,
-        () => readPolicy(apiId),
+        (onResponse) =>
+          policyText(onResponse, (hook) =>
+            sdk.apiPolicy.get(rg, svc, apiId, 'policy', { format: 'xml', onResponse: hook }),
+          ),
         () => undefined,
       ),
 
     putPolicy: (apiId, xml) =>
-      call('putPolicy', apiId, true, async (onResponse) => {
-        await sdk.apiPolicy.createOrUpdate(rg, svc, apiId, 'policy', { format: 'xml', value: xml }, { onResponse });
-      }),
+      call('putPolicy', apiId, true, (onResponse) =>
+        policyText(onResponse, (hook) =>
+          sdk.apiPolicy.createOrUpdate(rg, svc, apiId, 'policy', { format: 'xml', value: xml }, { onResponse: hook }),
+        ),
+      ),
 
     async ensureOpenIdProvider(id, p) {
       const current = await call(

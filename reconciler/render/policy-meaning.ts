@@ -93,11 +93,24 @@ export function policyMeaning(xml: string): string {
  */
 const samePairs = new LRUCache<string, true>({ max: 20_000 });
 
+const pairKey = (live: string, rendered: string): string =>
+  createHash('sha256').update(live).update('\0').update(rendered).digest('base64url');
+
 /** Whether a live policy means what the rendered one does (policyMeaning of both), remembered per pair of texts. */
 export function samePolicy(live: string, rendered: string): boolean {
-  const key = createHash('sha256').update(live).update('\0').update(rendered).digest('base64url');
+  const key = pairKey(live, rendered);
   if (samePairs.has(key)) return true;
   const same = policyMeaning(live) === policyMeaning(rendered);
   if (same) samePairs.set(key, true);
   return same;
+}
+
+/**
+ * Remembers, without parsing, that the text APIM answered a policy write with
+ * means the rendered text that was written: it is APIM's own reformatting of
+ * it. The next resync then finds the pair known; otherwise the first resync
+ * after every publish parsed every API's policy twice.
+ */
+export function rememberStoredPolicy(stored: string, rendered: string): void {
+  samePairs.set(pairKey(stored, rendered), true);
 }

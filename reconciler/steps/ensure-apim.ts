@@ -4,7 +4,7 @@ import type { ApimApiState, ApimClient, Listed } from '../clients/apim.ts';
 import { renderApiDefinition, specHashIn, type ApiDefinition } from '../render/api-definition.ts';
 import { apiIdFor, isOwnedBy } from '../render/api-id.ts';
 import { renderPolicy, type PolicySettings } from '../render/policy.ts';
-import { samePolicy } from '../render/policy-meaning.ts';
+import { rememberStoredPolicy, samePolicy } from '../render/policy-meaning.ts';
 import { subscriptionIdFor } from '../render/subscription-secret.ts';
 import type { ResolvedSpec } from './resolve-spec.ts';
 
@@ -40,6 +40,12 @@ function differingFields(live: ApimApiState, desired: ApiDefinition): string[] {
     ['openidProviderId', live.openidProviderId, desired.openidProviderId],
   ];
   return pairs.filter(([, a, b]) => !same(a, b)).map(([field]) => field);
+}
+
+/** Writes the policy, and remembers that what APIM stored of it means it (APIM reformats what it is sent). */
+async function writePolicy(apim: ApimClient, apiId: string, policy: string): Promise<void> {
+  const stored = await apim.putPolicy(apiId, policy);
+  if (stored !== undefined) rememberStoredPolicy(stored, policy);
 }
 
 /**
@@ -90,7 +96,7 @@ export async function ensureApim(
     // A new document for a live API: import it into a new revision, give that the policy, and only then make it current.
     const rev = String(Number(live.apiRevision ?? '1') + 1);
     await apim.putRevision(apiId, rev, desired);
-    await apim.putPolicy(`${apiId};rev=${rev}`, policy);
+    await writePolicy(apim, `${apiId};rev=${rev}`, policy);
     await apim.releaseRevision(apiId, rev);
     await apim.deleteApi(`${apiId};rev=${live.apiRevision ?? '1'}`, '*');
     written.push('revision', 'import', 'policy');
@@ -106,7 +112,7 @@ export async function ensureApim(
   }
   const livePolicy = await apim.getPolicy(apiId);
   if (livePolicy === undefined || !samePolicy(livePolicy, policy)) {
-    await apim.putPolicy(apiId, policy);
+    await writePolicy(apim, apiId, policy);
     written.push('policy');
     if (live && resourceUnchanged) drift.push('policy');
   }

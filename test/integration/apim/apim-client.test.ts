@@ -179,10 +179,13 @@ t.test('policy text round-trips (reformatted by APIM); a missing policy is undef
   t.equal(await client.getPolicy('ns1-catalog'), undefined);
   const xml =
     '<policies><inbound><base /><validate-jwt header-name="Authorization" failed-validation-httpcode="401"><openid-config url="https://login.example/.well-known/openid-configuration" /><audiences><audience>api://x</audience></audiences></validate-jwt></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>';
-  await client.putPolicy('ns1-catalog', xml);
+  const stored = await client.putPolicy('ns1-catalog', xml);
+  t.same(calls.at(-1), { op: 'putPolicy', status: 201 }, 'the write reported with its status');
   const back = await client.getPolicy('ns1-catalog');
+  t.same(calls.at(-1), { op: 'getPolicy', status: 200 }, 'the read reported with its status');
   t.not(back, xml, 'APIM reformats');
   t.equal(back?.replace(/>\s+</g, '><'), xml);
+  t.equal(stored, back, 'the write answers with the text APIM stored');
   t.equal(await client.getPolicy('ns9-missing-api'), undefined);
 });
 

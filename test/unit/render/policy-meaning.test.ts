@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   MAX_POLICY_MEANING_BYTES,
   policyMeaning,
+  type rememberStoredPolicy as RememberStoredPolicy,
   type samePolicy as SamePolicy,
 } from '../../../reconciler/render/policy-meaning.ts';
 
@@ -91,4 +92,26 @@ t.test('samePolicy: the verdict of policyMeaning, and a pair found equal is not 
   t.notOk(samePolicy(edited, rendered), 'a changed live policy differs');
   t.notOk(samePolicy(edited, rendered), 'and still differs when asked again');
   t.equal(parses, 6, 'an unequal pair is parsed each time it is asked');
+});
+
+t.test('a pair remembered from a policy write is known without parsing; any other text still is parsed', async (t) => {
+  const real = await import('fast-xml-parser');
+  let parses = 0;
+  class CountingParser extends real.XMLParser {
+    override parse(xml: string) {
+      parses += 1;
+      return super.parse(xml);
+    }
+  }
+  const { samePolicy, rememberStoredPolicy } = await t.mockImport<{
+    samePolicy: typeof SamePolicy;
+    rememberStoredPolicy: typeof RememberStoredPolicy;
+  }>('../../../reconciler/render/policy-meaning.ts', { 'fast-xml-parser': { ...real, XMLParser: CountingParser } });
+  const rendered = '<policies><inbound><base /><x a="1" /></inbound></policies>';
+  const stored = doc('<x a="1" />');
+  rememberStoredPolicy(stored, rendered);
+  t.ok(samePolicy(stored, rendered), 'what APIM stored of the rendered text means it');
+  t.equal(parses, 0, 'without a parse');
+  t.notOk(samePolicy(doc('<x a="2" />'), rendered), 'a policy edited since is found changed');
+  t.equal(parses, 2, 'by parsing both');
 });
