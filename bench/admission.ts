@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -19,6 +19,9 @@ import { RECONCILE_QUEUE } from '../shared/jobs.ts';
  * typical ExposedAPI, beside a bare fastify TLS server answering a fixed
  * AdmissionReview on the same machine (the ceiling); and the first and
  * cached validation time of the TMF620 Swagger document.
+ * BENCH_SERVER_CPU_PROF=dir writes the CPU profiles (--cpu-prof) of the webhook
+ * and of the bare server into dir/main and dir/bare-server
+ * (`npx node bench/cpu-profile-top.ts dir/main` lists the webhook's).
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -35,8 +38,11 @@ interface Load {
   requests: number;
 }
 
+const profileDir = process.env.BENCH_SERVER_CPU_PROF;
+
 function child(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(root, script)], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, basename(script, '.ts'))}`] : [];
+  return spawn(process.execPath, [...profile, join(root, script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * `node bench/cpu-profile-top.ts <dir> [count]`: the functions with the most
- * self time over every V8 CPU profile in `dir` (what BENCH_WORKER_CPU_PROF=dir
+ * self time over every V8 CPU profile in `dir` (what BENCH_WORKER_CPU_PROF=dir or, for `npm run bench`, BENCH_SERVER_CPU_PROF=dir
  * writes), and each one's share of the CPU samples (idle ones left out). Paths are shown relative to
  * the repository; dependencies by package.
  */
