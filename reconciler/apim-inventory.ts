@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ApimApiState, ApimClient, ApimSubscriptionState, Listed } from './clients/apim.ts';
 import { epochKeyOf } from './sync-marks.ts';
+import { scriptCommand } from './redis-script.ts';
 
 /**
  * What APIM held at the start of the current resync epoch, from paged list
@@ -43,6 +44,13 @@ export function createRedisApimInventory(redis: Redis, prefix: string, ttlMs: nu
   const base = (epoch: string) => `${prefix}:inventory:${epoch}`;
   const wroteKey = (kind: 'api' | 'subscription', id: string) => `${prefix}:wrote:${kind}:${id.toLowerCase()}`;
   const ttl = Math.max(1, ttlMs);
+  // The number and the stamp in one round trip: three per publish (API, policy, subscription).
+  const stamp = scriptCommand(
+    redis,
+    'apimInventoryWrote',
+    "return redis.call('SET', KEYS[2], redis.call('INCR', KEYS[1]), 'PX', ARGV[1])",
+    2,
+  );
 
   const listed = <T>(since: string | null, wrote: string | null, raw: string | null): Listed<T> => {
     if (since === null || (wrote !== null && Number(wrote) > Number(since))) return undefined;
@@ -74,8 +82,7 @@ export function createRedisApimInventory(redis: Redis, prefix: string, ttlMs: nu
     },
 
     async wrote(kind, id) {
-      const n = await redis.incr(counterKey);
-      await redis.set(wroteKey(kind, id), String(n), 'PX', ttl);
+      await stamp(counterKey, wroteKey(kind, id), ttl);
     },
 
     async take(epoch, apim, subscriptionPrefix) {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { scriptCommand } from './redis-script.ts';
 
 /**
  * One ARM request budget in Redis, shared by every worker of every replica:
@@ -86,18 +87,6 @@ end
 redis.call('PEXPIRE', KEYS[1], 3600000)
 return 0
 `;
-
-type ScriptCommand = (key: string, ...args: (string | number)[]) => Promise<unknown>;
-
-/**
- * A Lua script as an ioredis command: EVALSHA, with one EVAL when Redis does
- * not know the script yet. EVAL on every call sent the whole script text with
- * each ARM request (two per request, the budget's largest cost in a profile).
- */
-function scriptCommand(redis: Redis, name: string, lua: string): ScriptCommand {
-  redis.defineCommand(name, { numberOfKeys: 1, lua });
-  return (redis as unknown as Record<string, ScriptCommand>)[name]!.bind(redis);
-}
 
 export function createArmBudget(
   redis: Redis,
