@@ -1,3 +1,4 @@
+import { configure } from 'safe-stable-stringify';
 import type { ExposedApi } from '../../shared/exposed-api/model.ts';
 import { displayNameFor, ownershipMarker } from './api-id.ts';
 
@@ -68,14 +69,10 @@ export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput
   return definition;
 }
 
-/** JSON with object keys sorted at every level and undefined members left out. */
+/** Sorted keys at every level, undefined members left out; a cycle throws, as in JSON.stringify. */
+const stableStringify = configure({ deterministic: true, circularValue: TypeError });
+
+/** JSON with object keys sorted at every level and undefined members left out (the same bytes as JSON.stringify otherwise). */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return stableStringify(value) ?? 'null';
 }
