@@ -116,9 +116,9 @@ export interface ApimClient {
 }
 export interface ApimClientOptions {
   /**
-   * Awaited before every call and each SDK retry of it, with whether it reads or
-   * writes: the ARM budget shared by all workers plugs in here. A call's
-   * long-running polls are not taken from it, but their answers reach `onArmResponse`.
+   * Awaited before every call, each SDK retry of it and each further request it
+   * sends (a long-running operation's polls), with whether it reads or writes:
+   * the ARM budget shared by all workers plugs in here.
    */
   takeBudget?: (kind: 'reads' | 'writes', op: string) => Promise<void>;
   /** Called once per client call, for metrics: the HTTP status of its (first) answer, or 'error' when none came. */

@@ -19,16 +19,27 @@ export interface ArmResponse {
   readonly kind: 'reads' | 'writes';
 }
 
-const currentOperation = new AsyncLocalStorage<string>();
+/** One client call under way: its name, and whether its first request has gone out. */
+export interface CallInProgress {
+  readonly operation: string;
+  firstSent: boolean;
+}
+
+const currentOperation = new AsyncLocalStorage<CallInProgress>();
 
 /** Runs one client call so that the answers its requests get are attributed to `operation`. */
 export function withOperation<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  return currentOperation.run(operation, run);
+  return currentOperation.run({ operation, firstSent: false }, run);
+}
+
+/** The client call under way, if any. */
+export function currentCall(): CallInProgress | undefined {
+  return currentOperation.getStore();
 }
 
 /** The client call under way (`putApi`, ...); `unknown` outside one. */
 export function currentOperationName(): string {
-  return currentOperation.getStore() ?? 'unknown';
+  return currentOperation.getStore()?.operation ?? 'unknown';
 }
 
 const REMAINING = {

@@ -1,21 +1,31 @@
 /**
- * The SDK's retries of a call take from the ARM budget as its first try did
- * (in apim.ts, before the call): during an ARM outage every failing write is
- * sent up to three times, and unbudgeted retries would then go over the
- * shared limit just when ARM is least able to take it.
+ * Every ARM request a call sends beyond its first takes from the ARM budget,
+ * as the first did (in apim.ts, before the call):
+ * - the SDK's retries: during an ARM outage every failing write is sent up to
+ *   three times, and unbudgeted retries would go over the shared limit just
+ *   when ARM is least able to take it;
+ * - a long-running operation's polls and its final read, which ARM counts
+ *   as reads like any other (an import polls every second for as long as it runs).
  */
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
-import { currentOperationName } from './arm-responses.ts';
+import { currentCall, currentOperationName } from './arm-responses.ts';
 
-/** A pipeline policy for after the Retry phase: it sees each try, and a request it has seen before is a retry. */
+const kindOf = (request: PipelineRequest): 'reads' | 'writes' =>
+  request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
+
+/** A pipeline policy for after the Retry phase: it sees each try; one it has seen before is a retry, a new one after the call's first is a poll. */
 export function retryBudgetPolicy(take: (kind: 'reads' | 'writes', op: string) => Promise<void>): PipelinePolicy {
   const tried = new WeakSet<PipelineRequest>();
   return {
     name: 'armRetryBudget',
     async sendRequest(request, next) {
-      if (tried.has(request))
-        await take(request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes', currentOperationName());
-      else tried.add(request);
+      const call = currentCall();
+      if (tried.has(request)) await take(kindOf(request), currentOperationName());
+      else {
+        tried.add(request);
+        if (call?.firstSent) await take(kindOf(request), call.operation);
+        else if (call) call.firstSent = true;
+      }
       return next(request);
     },
   };

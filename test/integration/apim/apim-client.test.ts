@@ -66,6 +66,9 @@ t.test('putApi awaits the long-running operation; the import keeps serviceUrl se
     metadataEndpoint: `${azure.entra.url}/t/v2.0/.well-known/openid-configuration`,
     clientId: 'aud',
   });
+  arm.resetLog();
+  reads.length = 0;
+  writes.length = 0;
   const state = await client.putApi(
     'ns1-catalog',
     definition({
@@ -83,6 +86,10 @@ t.test('putApi awaits the long-running operation; the import keeps serviceUrl se
     arm.requests.some((r) => r.path.startsWith('tenant/operationResults/')),
     'the operation was polled',
   );
+  const polls = arm.requests.filter((r) => r.method === 'GET').length;
+  t.ok(polls > 0);
+  t.same(writes, ['putApi'], 'the PUT took a write');
+  t.same(reads, Array(polls).fill('putApi'), 'and each poll and the final read took a read from the budget');
   const read = await client.getApi('ns1-catalog');
   t.same(read, state);
   t.same(read && { ...read, etag: 'x' }, {
