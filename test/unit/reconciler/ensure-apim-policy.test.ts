@@ -3,6 +3,7 @@ import type { ApimApiState, ApimClient } from '../../../reconciler/clients/apim.
 import type { ensureApim as EnsureApim } from '../../../reconciler/steps/ensure-apim.ts';
 import { model } from '../../helpers/golden.ts';
 import { exposedApi } from '../../helpers/resources.ts';
+import { countingXmlParser } from '../../helpers/counting-xml-parser.ts';
 
 /** An APIM of one API that, like the real one, stores a policy reformatted and answers the write with what it stored. */
 function apimOfOne(): { client: ApimClient; policy(): string | undefined; edit(xml: string): void; writes: string[] } {
@@ -29,17 +30,10 @@ function apimOfOne(): { client: ApimClient; policy(): string | undefined; edit(x
 t.test(
   'a published policy is found unchanged by the next reconcile without parsing; one edited since is put back',
   async (t) => {
-    const real = await import('fast-xml-parser');
-    let parses = 0;
-    class CountingParser extends real.XMLParser {
-      override parse(xml: string) {
-        parses += 1;
-        return super.parse(xml);
-      }
-    }
+    const parser = countingXmlParser();
     const { ensureApim } = await t.mockImport<{ ensureApim: typeof EnsureApim }>(
       '../../../reconciler/steps/ensure-apim.ts',
-      { 'fast-xml-parser': { ...real, XMLParser: CountingParser } },
+      parser.mocks,
     );
     const apim = apimOfOne();
     const api = model(exposedApi());
@@ -50,12 +44,12 @@ t.test(
 
     const resync = await ensureApim(apim.client, api, 'http://svc.ns.svc.cluster.local', undefined, settings, true);
     t.same(resync, { apiId: publish.apiId, written: [], drift: [] }, 'APIM is found as published');
-    t.equal(parses, 0, 'the stored text was known to mean the rendered one: no parse');
+    t.equal(parser.parses(), 0, 'the stored text was known to mean the rendered one: no parse');
 
     apim.edit(apim.policy()!.replace('<inbound>', '<inbound>\r\n    <set-header name="x" exists-action="override" />'));
     const repaired = await ensureApim(apim.client, api, 'http://svc.ns.svc.cluster.local', undefined, settings, true);
     t.same(repaired.drift, ['policy'], 'a policy edited by hand is drift');
     t.same(apim.writes, ['api', 'policy', 'policy'], 'and is written again');
-    t.equal(parses, 2, 'found by parsing both texts');
+    t.equal(parser.parses(), 2, 'found by parsing both texts');
   },
 );

@@ -5,6 +5,7 @@ import {
   type rememberStoredPolicy as RememberStoredPolicy,
   type samePolicy as SamePolicy,
 } from '../../../reconciler/render/policy-meaning.ts';
+import { countingXmlParser } from '../../helpers/counting-xml-parser.ts';
 
 const doc = (inbound: string): string =>
   `<policies>\n  <inbound>\n    <base />\n    ${inbound}\n  </inbound>\n</policies>\n`;
@@ -70,48 +71,34 @@ t.test('entities are never expanded beyond the predefined ones, and input is bou
 });
 
 t.test('samePolicy: the verdict of policyMeaning, and a pair found equal is not parsed again', async (t) => {
-  const real = await import('fast-xml-parser');
-  let parses = 0;
-  class CountingParser extends real.XMLParser {
-    override parse(xml: string) {
-      parses += 1;
-      return super.parse(xml);
-    }
-  }
+  const parser = countingXmlParser();
   const { samePolicy } = await t.mockImport<{ samePolicy: typeof SamePolicy }>(
     '../../../reconciler/render/policy-meaning.ts',
-    { 'fast-xml-parser': { ...real, XMLParser: CountingParser } },
+    parser.mocks,
   );
   const live = doc('<x a="1" b="2" />');
   const rendered = doc("<x b='2' a='1'></x>");
   t.ok(samePolicy(live, rendered), 'the same meaning in other bytes');
-  t.equal(parses, 2, 'both parsed the first time');
+  t.equal(parser.parses(), 2, 'both parsed the first time');
   t.ok(samePolicy(live, rendered), 'still the same');
-  t.equal(parses, 2, 'the second time, not parsed at all');
+  t.equal(parser.parses(), 2, 'the second time, not parsed at all');
   const edited = doc('<x a="1" b="3" />');
   t.notOk(samePolicy(edited, rendered), 'a changed live policy differs');
   t.notOk(samePolicy(edited, rendered), 'and still differs when asked again');
-  t.equal(parses, 6, 'an unequal pair is parsed each time it is asked');
+  t.equal(parser.parses(), 6, 'an unequal pair is parsed each time it is asked');
 });
 
 t.test('a pair remembered from a policy write is known without parsing; any other text still is parsed', async (t) => {
-  const real = await import('fast-xml-parser');
-  let parses = 0;
-  class CountingParser extends real.XMLParser {
-    override parse(xml: string) {
-      parses += 1;
-      return super.parse(xml);
-    }
-  }
+  const parser = countingXmlParser();
   const { samePolicy, rememberStoredPolicy } = await t.mockImport<{
     samePolicy: typeof SamePolicy;
     rememberStoredPolicy: typeof RememberStoredPolicy;
-  }>('../../../reconciler/render/policy-meaning.ts', { 'fast-xml-parser': { ...real, XMLParser: CountingParser } });
+  }>('../../../reconciler/render/policy-meaning.ts', parser.mocks);
   const rendered = '<policies><inbound><base /><x a="1" /></inbound></policies>';
   const stored = doc('<x a="1" />');
   rememberStoredPolicy(stored, rendered);
   t.ok(samePolicy(stored, rendered), 'what APIM stored of the rendered text means it');
-  t.equal(parses, 0, 'without a parse');
+  t.equal(parser.parses(), 0, 'without a parse');
   t.notOk(samePolicy(doc('<x a="2" />'), rendered), 'a policy edited since is found changed');
-  t.equal(parses, 2, 'by parsing both');
+  t.equal(parser.parses(), 2, 'by parsing both');
 });
