@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * `node bench/cpu-profile-top.ts <dir> [count]`: the functions with the most
- * self time over every V8 CPU profile in `dir` (what BENCH_WORKER_CPU_PROF=dir or, for `npm run bench`, BENCH_SERVER_CPU_PROF=dir
- * writes), and each one's share of the CPU samples (idle ones left out). Paths are shown relative to
+ * self time over every V8 CPU profile in `dir` (what BENCH_WORKER_CPU_PROF=dir
+ * writes, or BENCH_SERVER_CPU_PROF=dir for `npm run bench`), and each one's
+ * share of the CPU samples (idle ones left out). Paths are shown relative to
  * the repository; dependencies by package.
  */
 interface ProfileNode {

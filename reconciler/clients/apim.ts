@@ -22,7 +22,7 @@ import type { TokenCredential } from '@azure/identity';
 import { PermanentError, RetryableError, errorMessage } from '../../shared/errors.ts';
 import { APIM_KEY_NAMES } from '../../shared/exposed-api/normalise.ts';
 import { armResponsePolicy, retryAfterMs, withOperation, type ArmResponse } from './arm-responses.ts';
-import { retryBudgetPolicy } from './retry-budget.ts';
+import { furtherRequestsBudgetPolicy } from './further-requests-budget.ts';
 
 export { retryAfterMs };
 
@@ -147,7 +147,8 @@ export function createApimClient(
   sdk.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   sdk.pipeline.addPolicy(exponentialRetryPolicy(SDK_RETRY), { phase: 'Retry' });
   sdk.pipeline.addPolicy(systemErrorRetryPolicy(SDK_RETRY), { phase: 'Retry' });
-  if (options.takeBudget) sdk.pipeline.addPolicy(retryBudgetPolicy(options.takeBudget), { afterPhase: 'Retry' });
+  if (options.takeBudget)
+    sdk.pipeline.addPolicy(furtherRequestsBudgetPolicy(options.takeBudget), { afterPhase: 'Retry' });
   if (options.onArmResponse) sdk.pipeline.addPolicy(armResponsePolicy(options.onArmResponse), { afterPhase: 'Retry' });
   const rg = target.resourceGroup;
   const svc = target.serviceName;

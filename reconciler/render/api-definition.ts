@@ -69,7 +69,7 @@ export function renderApiDefinition(model: ExposedApi, input: ApiDefinitionInput
   return definition;
 }
 
-/** Sorted keys at every level, undefined members left out; a cycle throws, as in JSON.stringify. */
+/** A cycle throws, as in JSON.stringify. */
 const stableStringify = configure({ deterministic: true, circularValue: TypeError });
 
 /** JSON with object keys sorted at every level and undefined members left out (the same bytes as JSON.stringify otherwise). */

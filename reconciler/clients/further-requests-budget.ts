@@ -8,24 +8,28 @@
  *   as reads like any other (an import polls every second for as long as it runs).
  */
 import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
-import { currentCall, currentOperationName } from './arm-responses.ts';
+import { currentCall } from './arm-responses.ts';
 
 const kindOf = (request: PipelineRequest): 'reads' | 'writes' =>
   request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
 
-/** A pipeline policy for after the Retry phase: it sees each try; one it has seen before is a retry, a new one after the call's first is a poll. */
-export function retryBudgetPolicy(take: (kind: 'reads' | 'writes', op: string) => Promise<void>): PipelinePolicy {
+/**
+ * A pipeline policy for after the Retry phase, so that it sees each try: a
+ * request it has seen before is a retry, a new one after the call's first is
+ * a poll. Either takes from the budget; the call's first request does not.
+ */
+export function furtherRequestsBudgetPolicy(
+  take: (kind: 'reads' | 'writes', op: string) => Promise<void>,
+): PipelinePolicy {
   const tried = new WeakSet<PipelineRequest>();
   return {
-    name: 'armRetryBudget',
+    name: 'armFurtherRequestsBudget',
     async sendRequest(request, next) {
       const call = currentCall();
-      if (tried.has(request)) await take(kindOf(request), currentOperationName());
-      else {
-        tried.add(request);
-        if (call?.firstSent) await take(kindOf(request), call.operation);
-        else if (call) call.firstSent = true;
-      }
+      const further = tried.has(request) || call?.firstSent === true;
+      tried.add(request);
+      if (call) call.firstSent = true;
+      if (further) await take(kindOf(request), call?.operation ?? 'unknown');
       return next(request);
     },
   };
