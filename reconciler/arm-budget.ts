@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { scriptCommand } from './redis-script.ts';
+import { batching } from '../shared/batching.ts';
 
 /**
  * One ARM request budget in Redis, shared by every worker of every replica:
@@ -8,8 +9,9 @@ import { scriptCommand } from './redis-script.ts';
  *
  * - Reads and writes each take a token from their own bucket, refilled by
  *   elapsed time on Redis's own clock. A caller that finds none reserves the
- *   next one and sleeps until it is due: one Redis call per request, however
- *   many wait, instead of every waiter asking again and again.
+ *   next one and sleeps until it is due: at most one Redis call per request,
+ *   however many wait, instead of every waiter asking again and again. The
+ *   requests of concurrent reconciles reserve their tokens in one call.
  * - A 429's Retry-After pauses every call of every worker until it has passed:
  *   ARM throttles the principal, not one API.
  * - The `x-ms-ratelimit-remaining-subscription-*` value each answer carries
@@ -17,7 +19,7 @@ import { scriptCommand } from './redis-script.ts';
  *   slow down before ARM starts answering 429 (other tools share the budget).
  *
  * Hand-written because no maintained limiter takes its level from the
- * server's answers or pauses on a Retry-After; the two Lua scripts are the
+ * server's answers or pauses on a Retry-After; the Lua scripts below are the
  * whole of it.
  */
 export type ArmRequestKind = 'reads' | 'writes';
@@ -39,6 +41,9 @@ export function bucketFor(perSecond: number): BucketSettings {
   return { perSecond, burst: Math.max(1, perSecond * 2) };
 }
 
+/** Callers served by one budget call: far above any worker's concurrency. */
+const MAX_BATCH = 1000;
+
 /** Requests left to other users of the subscription when ARM reports its budget. */
 export const ARM_RESERVE = 10;
 
@@ -52,21 +57,24 @@ local at = tonumber(redis.call('HGET', KEYS[1], kind .. ':at')) or now
 tokens = math.min(burst, tokens + (now - at) * rate / 1000)
 `;
 /**
- * Reserves the next token: {0, 0} when one was there, {ms, 0} when it is this
- * caller's in ms (the bucket goes into debt, so callers queue in order and
- * none polls), {ms, 1} while a Retry-After pause holds (nothing reserved).
+ * Reserves the next `count` tokens, in order: {1, ms} while a Retry-After
+ * pause holds (nothing reserved, every caller waits ms), else {0, ms1, ms2, …},
+ * each 0 when its token was there or when it is due (the bucket goes into
+ * debt, so callers queue in order and none polls).
  */
 const TAKE = `${NOW}
-local kind, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local kind, rate, burst, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local pause = tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0
-if pause > now then return {pause - now, 1} end
+if pause > now then return {1, pause - now} end
 ${REFILL}
-tokens = tokens - 1
-local wait = 0
-if tokens < 0 then wait = math.ceil(-tokens * 1000 / rate) end
+local waits = {0}
+for i = 1, count do
+  tokens = tokens - 1
+  waits[i + 1] = tokens < 0 and math.ceil(-tokens * 1000 / rate) or 0
+end
 redis.call('HSET', KEYS[1], kind .. ':tokens', tokens, kind .. ':at', now)
 redis.call('PEXPIRE', KEYS[1], 3600000)
-return {wait, 0}
+return waits
 `;
 /** The milliseconds a Retry-After pause still holds, or 0. */
 const PAUSED = `${NOW}
@@ -88,6 +96,12 @@ redis.call('PEXPIRE', KEYS[1], 3600000)
 return 0
 `;
 
+/** A caller's token: due in `ms`, or, `paused`, nothing reserved until a Retry-After has passed in `ms`. */
+interface Reservation {
+  readonly ms: number;
+  readonly paused: boolean;
+}
+
 export function createArmBudget(
   redis: Redis,
   options: {
@@ -102,17 +116,39 @@ export function createArmBudget(
   const takeScript = scriptCommand(redis, 'armBudgetTake', TAKE);
   const observeScript = scriptCommand(redis, 'armBudgetObserve', OBSERVE);
   const pausedScript = scriptCommand(redis, 'armBudgetPaused', PAUSED);
+  // Concurrent callers share round trips: one reservation of n tokens, one pause check (shared/batching.ts).
+  const takers = Object.fromEntries(
+    (['reads', 'writes'] as const).map((kind) => {
+      const { perSecond, burst } = options.buckets[kind];
+      const reserveTokens = batching<void, Reservation>(
+        async (callers) => {
+          const [paused, ...waits] = (
+            (await takeScript(options.key, kind, perSecond, burst, callers.length)) as number[]
+          ).map(Number);
+          return callers.map((_, i) => ({ ms: paused ? waits[0]! : waits[i]!, paused: paused === 1 }));
+        },
+        { maxBatch: MAX_BATCH },
+      );
+      return [kind, reserveTokens];
+    }),
+  ) as Record<ArmRequestKind, () => Promise<Reservation>>;
+  const pausedFor = batching<void, number>(
+    async (callers) => {
+      const left = Number(await pausedScript(options.key));
+      return callers.map(() => left);
+    },
+    { maxBatch: MAX_BATCH },
+  );
   return {
     async take(kind) {
-      const { perSecond, burst } = options.buckets[kind];
       for (;;) {
-        const [ms, paused] = ((await takeScript(options.key, kind, perSecond, burst)) as number[]).map(Number);
-        if (ms! > 0) await sleep(ms!);
+        const { ms, paused } = await takers[kind]();
+        if (ms > 0) await sleep(ms);
         if (paused) continue;
         // A Retry-After that arrived while this caller waited for its token still holds it back.
-        for (let left = ms! > 0 ? Number(await pausedScript(options.key)) : 0; left > 0; ) {
+        for (let left = ms > 0 ? await pausedFor() : 0; left > 0; ) {
           await sleep(left);
-          left = Number(await pausedScript(options.key));
+          left = await pausedFor();
         }
         return;
       }
