@@ -10,6 +10,7 @@ import { servedVersion } from '../../shared/kube/targets.ts';
 import { classify, statusOf } from './kube-errors.ts';
 import type { HttpResult } from './kube-events.ts';
 import type { KubeObject } from './kube-types.ts';
+import { apiClient } from '../../shared/kube/api-clients.ts';
 
 export interface CustomRef {
   readonly group: string;
@@ -50,8 +51,8 @@ export function createKubeCalls(
   kubeConfig: KubeConfig,
   onCall?: (op: string, status: number | 'error', ms: number) => void,
 ): KubeCalls {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = apiClient(kubeConfig, CustomObjectsApi);
+  const core = apiClient(kubeConfig, CoreV1Api);
   const versions = new Map<string, Promise<string | undefined>>();
   const subresources = new Map<string, Promise<boolean>>();
 

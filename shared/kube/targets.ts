@@ -13,6 +13,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { InformerTarget } from './informer.ts';
+import { apiClient } from './api-clients.ts';
 
 export interface ResourceRef {
   /** '' for the core group. */
@@ -54,12 +55,12 @@ export function resourceTarget(
   const { namespace, labelSelector } = options;
   let list: () => Promise<List>;
   if (ref.group === '') {
-    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const core = apiClient(kubeConfig, CoreV1Api);
     const lister = CORE_LISTS[ref.plural];
     if (!lister) throw new Error(`no list call for core resource ${ref.plural}`);
     list = async () => (await lister(core, namespace, labelSelector)) as List;
   } else {
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const custom = apiClient(kubeConfig, CustomObjectsApi);
     const base = { group: ref.group, version: ref.version, plural: ref.plural, labelSelector };
     list = async () =>
       (namespace
@@ -84,10 +85,10 @@ export async function servedVersion(
   group: string,
   plural: string,
 ): Promise<string | undefined> {
-  const groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+  const groups = await apiClient(kubeConfig, ApisApi).getAPIVersions();
   const found = groups.groups.find((g) => g.name === group);
   if (!found) return undefined;
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const custom = apiClient(kubeConfig, CustomObjectsApi);
   const versions = [found.preferredVersion?.version, ...found.versions.map((v) => v.version)].filter(
     (v, i, all): v is string => v !== undefined && all.indexOf(v) === i,
   );

@@ -6,6 +6,7 @@ import { testLogger } from '../../helpers/scan-recording.ts';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../../../reconciler/clients/kube.ts';
 import { classify, retryAfterMs } from '../../../reconciler/clients/kube-errors.ts';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from '../../fakes/kube-api-server.ts';
+import pkg from '../../../package.json' with { type: 'json' };
 
 const GROUP = 'oda.tmforum.org';
 const FINALIZER = 'oda.tmforum.org/apim';
@@ -399,4 +400,24 @@ t.test('errors are classified: retryable or permanent, with the API server messa
   t.ok(throttled instanceof RetryableError && throttled.retryAfterMs === 7000, 'Retry-After honoured');
   t.equal(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4000), 6000, 'Retry-After as an HTTP date');
   t.equal(retryAfterMs('soon'), undefined);
+});
+
+t.test("calls go over undici's request, naming the operator as their user agent, bodies intact", async (t) => {
+  const api = await startKubeApiServer({ recordBodies: true });
+  t.teardown(() => api.close());
+  const client = createKubeClient(api.kubeconfig(), { statusSubresource: 'detect', log: testLogger() });
+  api.seed(exposedApi('shop', 'catalog', { finalizers: [] }));
+  const found = await client.getExposedApi({ namespace: 'shop', name: 'catalog' });
+  await client.addFinalizer({ namespace: 'shop', name: 'catalog' }, FINALIZER, found?.metadata.resourceVersion ?? '');
+  t.same(api.get('exposedapis', 'shop', 'catalog')?.metadata.finalizers, [FINALIZER], 'the patch body arrived whole');
+  const sent = api.requests.filter((r) => r.sent).map((r) => r.sent!);
+  t.ok(sent.length >= 2, 'the read and the patch were recorded');
+  for (const request of sent)
+    t.equal(request.headers['user-agent'], `apim-operator/${pkg.version}`, `${request.method} ${request.url}`);
+  const patch = sent.find((r) => r.method === 'PATCH');
+  t.match(
+    patch?.headers['content-type'],
+    /^application\/(json-patch|merge-patch)\+json/,
+    'a patch type the API server takes',
+  );
 });
