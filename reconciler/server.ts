@@ -72,6 +72,11 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   const redis = connections.create({ maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // the worker's own connection logs Redis trouble
   const queue = new Queue(RECONCILE_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  // The operator's own state (ARM budget, sync marks, APIM inventory) on a connection of its own: BullMQ
+  // defines its scripts on the queue's connection, and ioredis copies every one of them into each MULTI
+  // (about 57 µs for an inventory lookup, 3 % of a resync's CPU).
+  const state = connections.create({ maxRetriesPerRequest: null });
+  state.on('error', () => undefined);
   let watching: { readonly cache: ClusterCache } | undefined;
   const metrics = createReconcilerMetrics(
     () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed'),
@@ -82,7 +87,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       permanentFailures: () => (watching ? permanentFailures(watching.cache.store('exposedapis').list()) : {}),
     },
   );
-  const budget = createArmBudget(redis, {
+  const budget = createArmBudget(state, {
     key: `${config.queuePrefix}:arm-budget`,
     buckets: { reads: bucketFor(config.apimReadsPerSecond), writes: bucketFor(config.apimWritesPerSecond) },
   });
@@ -118,8 +123,8 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
   );
   const enqueuer = createQueueEnqueuer({ connections, prefix: config.queuePrefix, delayMs: 0, log });
   const resyncMs = config.resyncIntervalSeconds * 1000;
-  const marks = createRedisSyncMarks(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
-  const inventory = createRedisApimInventory(redis, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
+  const marks = createRedisSyncMarks(state, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
+  const inventory = createRedisApimInventory(state, `${config.queuePrefix}:apim-sync`, 2 * resyncMs);
   const apim = stampWrites(armClient, inventory);
   /** This epoch's listing of APIM; a failed one only costs the resync its savings (every key then reads APIM itself). */
   const takeInventory = async (epoch: string): Promise<void> => {
@@ -205,7 +210,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     queue,
     readiness: async () => {
       const { lastResyncAt, ...informers } = watcher.state();
-      const ready = watcher.cache.synced('exposedapis') && redis.status === 'ready';
+      const ready = watcher.cache.synced('exposedapis') && redis.status === 'ready' && state.status === 'ready';
       return { ready, details: { informers, lastResyncAt, redis: redis.status } };
     },
     dashboard: { readOnly: config.dashboard.readOnly, credential: dashboardCredential },
@@ -239,6 +244,7 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
       await Promise.all([admin.close(), local?.close(), enqueuer.close(), fetcher.close()]);
       await queue.close();
       redis.disconnect();
+      state.disconnect();
       connections.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ApimSyncMarks } from './steps/converge.ts';
+import { scriptCommand } from './redis-script.ts';
 
 /**
  * The APIM sync marks in Redis, shared by every worker of every replica. A
@@ -28,6 +29,13 @@ export const epochKeyOf = (prefix: string): string => `${prefix}:epoch`;
 export function createRedisSyncMarks(redis: Redis, prefix: string, ttlMs: number): RedisSyncMarks {
   const epochKey = epochKeyOf(prefix);
   const markKey = (key: string) => `${prefix}:mark:${key}`;
+  // The epoch and the mark in one round trip, once per reconcile that found APIM as it should be.
+  const stamp = scriptCommand(
+    redis,
+    'apimSyncMarkSet',
+    "return redis.call('SET', KEYS[2], (redis.call('GET', KEYS[1]) or '0') .. '|' .. ARGV[1], 'PX', ARGV[2])",
+    2,
+  );
   return {
     async get(key) {
       const [epoch, mark] = await redis.mget(epochKey, markKey(key));
@@ -35,8 +43,7 @@ export function createRedisSyncMarks(redis: Redis, prefix: string, ttlMs: number
       return mark?.startsWith(stamp) ? mark.slice(stamp.length) : undefined;
     },
     async set(key, inputs) {
-      const epoch = (await redis.get(epochKey)) ?? '0';
-      await redis.set(markKey(key), `${epoch}|${inputs}`, 'PX', Math.max(1, ttlMs));
+      await stamp(epochKey, markKey(key), inputs, Math.max(1, ttlMs));
     },
     async clear(key) {
       await redis.del(markKey(key));
