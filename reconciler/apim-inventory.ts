@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { ApimApiState, ApimClient, ApimSubscriptionState, Listed } from './clients/apim.ts';
-import { epochKeyOf } from './sync-marks.ts';
 import { scriptCommand } from './redis-script.ts';
 
 /**
@@ -19,10 +18,11 @@ import { scriptCommand } from './redis-script.ts';
  * change made just after a live read would be.
  */
 export interface ApimInventory {
-  /** The API and its subscription as listed this epoch: found, absent, or unknown (read them). */
+  /** The API and its subscription as listed in `epoch` (the sync marks'): found, absent, or unknown (read them). */
   lookup(
     apiId: string,
     sid: string,
+    epoch: string,
   ): Promise<{ api: Listed<ApimApiState>; subscription: Listed<ApimSubscriptionState> }>;
   /** Says the operator wrote (or may have written) this entity: its listed entry no longer counts. */
   wrote(kind: 'api' | 'subscription', id: string): Promise<void>;
@@ -37,9 +37,8 @@ export interface RedisApimInventory extends ApimInventory {
   ): Promise<{ apis: number; subscriptions: number }>;
 }
 
-/** `prefix` is the sync marks' own (their epoch is this inventory's); `ttlMs` outlives an epoch. */
+/** `prefix` is the sync marks' own (their epochs are this inventory's); `ttlMs` outlives an epoch. */
 export function createRedisApimInventory(redis: Redis, prefix: string, ttlMs: number): RedisApimInventory {
-  const epochKey = epochKeyOf(prefix);
   const counterKey = `${prefix}:writes`;
   const base = (epoch: string) => `${prefix}:inventory:${epoch}`;
   const wroteKey = (kind: 'api' | 'subscription', id: string) => `${prefix}:wrote:${kind}:${id.toLowerCase()}`;
@@ -58,8 +57,7 @@ export function createRedisApimInventory(redis: Redis, prefix: string, ttlMs: nu
   };
 
   return {
-    async lookup(apiId, sid) {
-      const epoch = (await redis.get(epochKey)) ?? '0';
+    async lookup(apiId, sid, epoch) {
       const at = base(epoch);
       const replies = await redis
         .multi()

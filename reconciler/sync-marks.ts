@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { ApimSyncMarks } from './steps/converge.ts';
-import { scriptCommand } from './redis-script.ts';
 
 /**
  * The APIM sync marks in Redis, shared by every worker of every replica. A
@@ -23,27 +22,18 @@ export interface RedisSyncMarks extends ApimSyncMarks {
   claimResync(owner: string, intervalMs: number): Promise<boolean>;
 }
 
-/** Where the current epoch is kept, for whatever else is stored per epoch. */
-export const epochKeyOf = (prefix: string): string => `${prefix}:epoch`;
-
 export function createRedisSyncMarks(redis: Redis, prefix: string, ttlMs: number): RedisSyncMarks {
-  const epochKey = epochKeyOf(prefix);
+  const epochKey = `${prefix}:epoch`;
   const markKey = (key: string) => `${prefix}:mark:${key}`;
-  // The epoch and the mark in one round trip, once per reconcile that found APIM as it should be.
-  const stamp = scriptCommand(
-    redis,
-    'apimSyncMarkSet',
-    "return redis.call('SET', KEYS[2], (redis.call('GET', KEYS[1]) or '0') .. '|' .. ARGV[1], 'PX', ARGV[2])",
-    2,
-  );
   return {
     async get(key) {
-      const [epoch, mark] = await redis.mget(epochKey, markKey(key));
-      const stamp = `${epoch ?? '0'}|`;
-      return mark?.startsWith(stamp) ? mark.slice(stamp.length) : undefined;
+      const [stored, mark] = await redis.mget(epochKey, markKey(key));
+      const epoch = stored ?? '0';
+      const stamp = `${epoch}|`;
+      return mark?.startsWith(stamp) ? { epoch, inputs: mark.slice(stamp.length) } : { epoch };
     },
-    async set(key, inputs) {
-      await stamp(epochKey, markKey(key), inputs, Math.max(1, ttlMs));
+    async set(key, inputs, epoch) {
+      await redis.set(markKey(key), `${epoch}|${inputs}`, 'PX', Math.max(1, ttlMs));
     },
     async clear(key) {
       await redis.del(markKey(key));

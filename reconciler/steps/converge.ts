@@ -36,10 +36,20 @@ export interface ConvergeSettings {
  * then makes no APIM call, while every resync still looks for drift.
  */
 export interface ApimSyncMarks {
-  /** The inputs APIM was found matching since the last resync; undefined when it must be looked at. */
-  get(key: string): Promise<string | undefined>;
-  set(key: string, inputs: string): Promise<void>;
+  /** The current resync epoch, and the inputs APIM was found matching in it (none: APIM must be looked at). */
+  get(key: string): Promise<ApimSyncMark>;
+  /**
+   * APIM matched `inputs` as read in `epoch`, the one `get` answered: a
+   * reconcile that a resync overtook leaves a mark of the old epoch, which has
+   * lapsed, so the key is still looked at in the new one.
+   */
+  set(key: string, inputs: string, epoch: string): Promise<void>;
   clear(key: string): Promise<void>;
+}
+
+export interface ApimSyncMark {
+  readonly epoch: string;
+  readonly inputs?: string;
 }
 
 export interface ConvergeDeps {
@@ -72,9 +82,13 @@ export function isPublished(model: ExposedApi, publishInternalSegments: boolean)
 }
 
 /** The API of an in-mesh key removed from APIM, without a read when this epoch's listing has neither it nor its subscription. */
-async function removeListed(deps: ConvergeDeps, key: ExposedApi['key']): Promise<'deleted' | 'absent' | 'not-owned'> {
+async function removeListed(
+  deps: ConvergeDeps,
+  key: ExposedApi['key'],
+  epoch: string,
+): Promise<'deleted' | 'absent' | 'not-owned'> {
   const apiId = apiIdFor(key.namespace, key.name);
-  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId));
+  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId), epoch);
   if (known?.api === 'absent' && known.subscription === 'absent') return 'absent';
   return finalizeApim(deps.apim, key);
 }
@@ -114,8 +128,9 @@ export async function converge(
   const scrape = scraped.scrape ? { scrape: scraped.scrape } : {};
   if (!isPublished(model, settings.publishInternalSegments)) {
     // An API published before (another segment or apiType) is removed once; then APIM is looked at only per interval.
-    const removed = (await deps.marks.get(key)) === IN_MESH ? 'absent' : await removeListed(deps, model.key);
-    await deps.marks.set(key, IN_MESH);
+    const mark = await deps.marks.get(key);
+    const removed = mark.inputs === IN_MESH ? 'absent' : await removeListed(deps, model.key, mark.epoch);
+    await deps.marks.set(key, IN_MESH, mark.epoch);
     return {
       serving: {
         done: true,
@@ -158,7 +173,8 @@ export async function converge(
     ...scrape,
   };
   const inputs = apimInputs(model, serviceUrl, settings.apim);
-  if ((await deps.marks.get(key)) === inputs) {
+  const mark = await deps.marks.get(key);
+  if (mark.inputs === inputs) {
     return {
       ...published,
       ...(model.apiKey ? { subscriptionKeySecret: subscriptionSecretName(model.key) } : {}),
@@ -167,10 +183,10 @@ export async function converge(
     };
   }
   const spec = model.specification ? await deps.specs.resolve(model.specification) : undefined;
-  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId));
+  const known = await deps.inventory?.lookup(apiId, subscriptionIdFor(apiId), mark.epoch);
   const result = await ensureApim(deps.apim, model, serviceUrl, spec, settings.apim, resourceUnchanged, known?.api);
   const secret = await ensureSubscriptionKey(deps.apim, deps.kube, object, model, result.apiId, known?.subscription);
-  await deps.marks.set(key, inputs);
+  await deps.marks.set(key, inputs, mark.epoch);
   return {
     ...published,
     ...(secret.secretName ? { subscriptionKeySecret: secret.secretName } : {}),

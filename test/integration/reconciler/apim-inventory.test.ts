@@ -50,7 +50,12 @@ function setup(t: { teardown(fn: () => unknown): void }) {
     redis.disconnect();
   });
   const marks = createRedisSyncMarks(redis, prefix, 60_000);
-  const inventory = createRedisApimInventory(redis, prefix, 60_000);
+  const shared = createRedisApimInventory(redis, prefix, 60_000);
+  // As a reconcile looks up: in the epoch its sync mark was read in.
+  const inventory = {
+    ...shared,
+    lookup: async (apiId: string, sid: string) => shared.lookup(apiId, sid, (await marks.get('any')).epoch),
+  };
   return { marks, inventory };
 }
 
