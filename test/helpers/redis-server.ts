@@ -28,21 +28,26 @@ export interface OwnRedis {
 /**
  * A redis-server of the test's own, which it can stop and start again (the
  * shared one must stay up). With `tls`, it serves TLS only (`rediss://`), with
- * that certificate, as Azure Cache for Redis does on 6380.
+ * that certificate, as Azure Cache for Redis does on 6380. A port another
+ * process took between freePort and the server's bind is given up for a new
+ * one (tests run in parallel); a server that does not come up fails the test
+ * with its own last words.
  */
 export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {}): Promise<OwnRedis> {
-  const port = await freePort();
   const { tls } = options;
+  let port = await freePort();
   let child: ChildProcess | undefined;
-  const listen = tls
-    ? Object.entries({
-        port: '0',
-        'tls-port': String(port),
-        'tls-cert-file': tls.certFile,
-        'tls-key-file': tls.keyFile,
-        'tls-auth-clients': 'no',
-      }).flatMap(([name, value]) => [`--${name}`, value])
-    : ['--port', String(port)];
+  let output = '';
+  const listen = (): string[] =>
+    tls
+      ? Object.entries({
+          port: '0',
+          'tls-port': String(port),
+          'tls-cert-file': tls.certFile,
+          'tls-key-file': tls.keyFile,
+          'tls-auth-clients': 'no',
+        }).flatMap(([name, value]) => [`--${name}`, value])
+      : ['--port', String(port)];
   const ping = async (): Promise<boolean> => {
     const client = new Redis({
       port,
@@ -62,28 +67,51 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
       client.disconnect();
     }
   };
+  /** Starts the server on `port`: true once it answers, false when it exited (its port was taken) or stayed silent. */
+  const launch = async (): Promise<boolean> => {
+    output = '';
+    const started = spawn(
+      'redis-server',
+      [...listen(), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = started;
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-2000));
+    started.stdout?.on('data', keep);
+    started.stderr?.on('data', keep);
+    for (let i = 0; i < 400 && started.exitCode === null; i++) {
+      if (await ping()) return true;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return false;
+  };
   const handle: OwnRedis = {
-    port,
-    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
+    get port() {
+      return port;
+    },
+    get url() {
+      return `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+    },
     async start() {
-      child = spawn(
-        'redis-server',
-        [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])],
-        { stdio: 'ignore' },
-      );
-      for (let i = 0; i < 200 && !(await ping()); i++) await new Promise((r) => setTimeout(r, 25));
+      if (!(await launch()))
+        throw new Error(`redis-server did not come up on port ${port}; its last output:\n${output}`);
     },
     freeze() {
       child?.kill('SIGSTOP');
     },
     async stop() {
       if (!child || child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGKILL');
+      const running = child;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGKILL');
       await exited;
     },
   };
-  await handle.start();
+  for (let attempt = 1; !(await launch()); attempt++) {
+    if (attempt === 3) throw new Error(`redis-server did not come up on port ${port}; its last output:\n${output}`);
+    await handle.stop();
+    port = await freePort();
+  }
   return handle;
 }
 
