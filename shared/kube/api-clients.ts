@@ -21,7 +21,8 @@ import pkg from '../../package.json' with { type: 'json' };
  * HTTP library through their configuration; this one keeps everything else
  * of a call as client-node sets it up: URL, headers, authentication, TLS
  * through the request's dispatcher (shared/kube/pooled-connections.ts), and
- * the abort signal.
+ * the abort signal. Unlike `fetch`, `request` follows no redirect, and needs
+ * none: the API server answers API calls itself.
  */
 export const undiciHttpLibrary: PromiseHttpLibrary = {
   async send(context: RequestContext): Promise<ResponseContext> {
