@@ -210,8 +210,10 @@ export async function startReconciler(env: Env, log: Logger): Promise<RunningRec
     queue,
     readiness: async () => {
       const { lastResyncAt, ...informers } = watcher.state();
-      const ready = watcher.cache.synced('exposedapis') && redis.status === 'ready' && state.status === 'ready';
-      return { ready, details: { informers, lastResyncAt, redis: redis.status } };
+      // Both connections go to one Redis: the one that is not ready, if any, says why.
+      const redisStatus = redis.status === 'ready' ? state.status : redis.status;
+      const ready = watcher.cache.synced('exposedapis') && redisStatus === 'ready';
+      return { ready, details: { informers, lastResyncAt, redis: redisStatus } };
     },
     dashboard: { readOnly: config.dashboard.readOnly, credential: dashboardCredential },
     resync: () => watcher.resync(),
