@@ -85,6 +85,7 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
     }
     return false;
   };
+  const notUp = () => new Error(`redis-server did not come up on port ${port}; its last output:\n${output}`);
   const handle: OwnRedis = {
     get port() {
       return port;
@@ -93,8 +94,7 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
       return `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
     },
     async start() {
-      if (!(await launch()))
-        throw new Error(`redis-server did not come up on port ${port}; its last output:\n${output}`);
+      if (!(await launch())) throw notUp();
     },
     freeze() {
       child?.kill('SIGSTOP');
@@ -108,7 +108,7 @@ export async function ownRedis(options: { args?: string[]; tls?: TestCerts } = {
     },
   };
   for (let attempt = 1; !(await launch()); attempt++) {
-    if (attempt === 3) throw new Error(`redis-server did not come up on port ${port}; its last output:\n${output}`);
+    if (attempt === 3) throw notUp();
     await handle.stop();
     port = await freePort();
   }
