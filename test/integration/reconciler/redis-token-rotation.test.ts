@@ -77,6 +77,9 @@ t.test(
       connections,
       prefix,
       concurrency: 4,
+      // A connection killed while it takes a job can lose the reply: the job stays active under a lock nobody
+      // renews until the stalled check hands it back. A short lock makes that seconds, not the default's 45.
+      lockDurationMs: 2000,
       backoff: { baseMs: 20, maxMs: 200 },
       log: testLogger(),
       handler: async (key) => {
